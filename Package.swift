@@ -1,0 +1,77 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings every target gets: Swift 6 language mode plus the upcoming features STYLE.md asks for.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "EduVault",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "eduvault", targets: ["eduvault"]),
+        .library(name: "Paillier", targets: ["Paillier"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // The one door to C: libcrypto, plus static-inline shims for the macros Swift cannot call.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // The only Swift code that touches BIGNUM.
+        .target(name: "BigNum", dependencies: ["COpenSSL"], swiftSettings: strictSettings),
+        // The only Swift code that touches EVP: SHA-256, HMAC, Ed25519, the CSPRNG, passphrase KDF and AEAD.
+        .target(name: "Primitives", dependencies: ["COpenSSL"], swiftSettings: strictSettings),
+        .target(name: "Paillier", dependencies: ["BigNum", "Primitives"], swiftSettings: strictSettings),
+        .target(name: "VaultModel", dependencies: ["Primitives"], swiftSettings: strictSettings),
+        .target(
+            name: "VaultPolicy",
+            dependencies: ["VaultModel", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
+        .target(name: "VaultAudit", dependencies: ["VaultModel", "Primitives"], swiftSettings: strictSettings),
+        .target(
+            name: "VaultStore",
+            dependencies: [
+                "VaultModel", "VaultAudit", "VaultPolicy", "Primitives", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "VaultAggregation",
+            dependencies: ["VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "Paillier"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "EduVaultCLI",
+            dependencies: [
+                "Paillier", "VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "VaultAggregation", "Primitives",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(name: "eduvault", dependencies: ["EduVaultCLI"], swiftSettings: strictSettings),
+        .testTarget(name: "BigNumTests", dependencies: ["BigNum", "Primitives"], swiftSettings: strictSettings),
+        .testTarget(name: "PaillierTests", dependencies: ["Paillier", "BigNum"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "VaultTests",
+            dependencies: ["VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "Primitives"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["EduVaultCLI", "Paillier"],
+            swiftSettings: strictSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

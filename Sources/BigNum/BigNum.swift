@@ -1,0 +1,186 @@
+internal import COpenSSL
+
+/// Owns one OpenSSL `BIGNUM` and frees it exactly once.
+///
+/// `@unchecked Sendable`: the handle is never mutated after the owning ``BigNum`` publishes it (every mutation
+/// goes through `BigNum.mutate`, which copies unless the storage is uniquely referenced), so concurrent readers
+/// only ever read.
+final class BigNumStorage: @unchecked Sendable {
+    let bn: OpaquePointer
+    /// Secret values carry `BN_FLG_CONSTTIME` and are wiped with `BN_clear_free`.
+    let isSecret: Bool
+
+    init(bn: OpaquePointer, secret: Bool) {
+        self.bn = bn
+        self.isSecret = secret
+        if secret { BN_set_flags(bn, BN_FLG_CONSTTIME) }
+    }
+
+    convenience init(secret: Bool) {
+        guard let bn = BN_secure_new_or_new(secret: secret) else {
+            fatalError("OpenSSL could not allocate a BIGNUM")  // safe: allocation failure only
+        }
+        self.init(bn: bn, secret: secret)
+    }
+
+    deinit {
+        if isSecret { BN_clear_free(bn) } else { BN_free(bn) }
+    }
+}
+
+@inline(__always)
+func BN_secure_new_or_new(secret: Bool) -> OpaquePointer? {
+    BN_new()
+}
+
+/// An arbitrary-precision signed integer backed by OpenSSL's `BIGNUM`.
+///
+/// A value type with copy-on-write storage. Values created with `secret: true` (prime factors, λ, CRT exponents,
+/// encryption noise) take OpenSSL's constant-time paths where OpenSSL offers them and are wiped when released.
+///
+/// Laws: `+` and `*` are commutative and associative; `(a / b) * b + a % b == a` for `b != 0` with truncated
+/// division (OpenSSL's `BN_div`); ``modulo(_:)`` is always in `0 ..< m`.
+public struct BigNum: Sendable {
+    var storage: BigNumStorage
+
+    init(storage: BigNumStorage) { self.storage = storage }
+
+    /// Makes a new zero value; `secret` marks it constant-time and wipe-on-free.
+    init(secret: Bool = false) { storage = BigNumStorage(secret: secret) }
+
+    /// Whether the value is marked secret.
+    public var isSecret: Bool { storage.isSecret }
+
+    /// Borrow the underlying handle for reading.
+    @inline(__always)
+    func withBN<R, E: Error>(_ body: (OpaquePointer) throws(E) -> R) throws(E) -> R {
+        try body(storage.bn)
+    }
+
+    /// A copy that is marked secret (constant-time flag, wiped on release).
+    public func markedSecret() -> BigNum {
+        let out = BigNum(secret: true)
+        _ = BN_copy(out.storage.bn, storage.bn)
+        BN_set_flags(out.storage.bn, BN_FLG_CONSTTIME)
+        return out
+    }
+
+    // MARK: - Construction
+
+    /// A non-negative integer from a machine word.
+    public init(_ value: UInt64) {
+        self.init()
+        BN_set_word(storage.bn, UInt(value))
+    }
+
+    /// A signed integer from a machine word.
+    public init(_ value: Int) {
+        self.init(UInt64(value.magnitude))
+        if value < 0 { BN_set_negative(storage.bn, 1) }
+    }
+
+    /// A non-negative integer from big-endian bytes (leading zeros allowed).
+    public init(bigEndian bytes: some Collection<UInt8>, secret: Bool = false) {
+        self.init(secret: secret)
+        let bn = storage.bn
+        let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
+            _ = BN_bin2bn(buffer.baseAddress, Int32(buffer.count), bn)
+        }
+        if done == nil {
+            let copy = Array(bytes)
+            copy.withUnsafeBufferPointer { _ = BN_bin2bn($0.baseAddress, Int32($0.count), bn) }
+        }
+        if secret { BN_set_flags(bn, BN_FLG_CONSTTIME) }
+    }
+
+    /// Parses a decimal integer: an optional `-` then one or more ASCII digits, nothing else.
+    ///
+    /// - Throws: ``BigNumError/Code/malformed`` for anything else (spaces, `+`, exponents, empty text).
+    public init(decimal text: some StringProtocol) throws(BigNumError) {
+        let utf8 = Array(text.utf8)
+        let digits = utf8.first == UInt8(ascii: "-") ? utf8.dropFirst() : utf8[...]
+        guard !digits.isEmpty, digits.count <= 100_000,
+              digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        else { throw BigNumError(.malformed, "not a decimal integer") }
+        var ptr: OpaquePointer? = nil
+        let parsed = String(decoding: utf8, as: UTF8.self).withCString { BN_dec2bn(&ptr, $0) }
+        guard parsed == Int32(utf8.count), let ptr else {
+            if let ptr { BN_free(ptr) }
+            throw BigNumError(.malformed, "not a decimal integer")
+        }
+        self.init(storage: BigNumStorage(bn: ptr, secret: false))
+    }
+
+    // MARK: - Export
+
+    /// The magnitude as minimal big-endian bytes (empty for zero).
+    public var bigEndianBytes: [UInt8] {
+        let count = Int(eduvault_BN_num_bytes(storage.bn))
+        var out = [UInt8](repeating: 0, count: count)
+        if count > 0 { out.withUnsafeMutableBufferPointer { _ = BN_bn2bin(storage.bn, $0.baseAddress) } }
+        return out
+    }
+
+    /// The magnitude as exactly `width` big-endian bytes, zero-padded on the left.
+    ///
+    /// - Throws: ``BigNumError/Code/tooLarge`` when the value needs more than `width` bytes.
+    public func bigEndianBytes(width: Int) throws(BigNumError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: width)
+        let written = out.withUnsafeMutableBufferPointer { BN_bn2binpad(storage.bn, $0.baseAddress, Int32(width)) }
+        guard written == Int32(width) else { throw BigNumError(.tooLarge, "value does not fit in \(width) bytes") }
+        return out
+    }
+
+    /// Writes the magnitude as exactly `buffer.count` big-endian bytes; `false` when it does not fit.
+    public func writeBigEndian(into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        return BN_bn2binpad(storage.bn, base, Int32(buffer.count)) == Int32(buffer.count)
+    }
+
+    /// The value in decimal, with a leading `-` when negative.
+    public var decimalString: String {
+        guard let cstr = BN_bn2dec(storage.bn) else { return "?" }
+        defer { eduvault_OPENSSL_free(cstr) }
+        return String(cString: cstr)
+    }
+
+    /// The value as an `Int`, or `nil` when it does not fit.
+    public var intValue: Int? {
+        guard bitCount <= 63 else { return nil }
+        let magnitude = Int(BN_get_word(storage.bn))
+        return isNegative ? -magnitude : magnitude
+    }
+
+    // MARK: - Inspection
+
+    /// The number of significant bits of the magnitude (0 for zero).
+    public var bitCount: Int { Int(BN_num_bits(storage.bn)) }
+    /// The number of bytes of the magnitude.
+    public var byteCount: Int { Int(eduvault_BN_num_bytes(storage.bn)) }
+    public var isZero: Bool { BN_is_zero(storage.bn) == 1 }
+    public var isOne: Bool { BN_is_one(storage.bn) == 1 }
+    public var isOdd: Bool { BN_is_odd(storage.bn) == 1 }
+    public var isNegative: Bool { BN_is_negative(storage.bn) == 1 }
+    /// Whether bit `index` of the magnitude is set.
+    public func bit(_ index: Int) -> Bool { BN_is_bit_set(storage.bn, Int32(index)) == 1 }
+}
+
+// MARK: - Equality and order
+
+extension BigNum: Equatable, Comparable, Hashable {
+    public static func == (a: BigNum, b: BigNum) -> Bool { BN_cmp(a.storage.bn, b.storage.bn) == 0 }
+    public static func < (a: BigNum, b: BigNum) -> Bool { BN_cmp(a.storage.bn, b.storage.bn) < 0 }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(isNegative)
+        hasher.combine(bigEndianBytes)
+    }
+}
+
+extension BigNum: CustomStringConvertible {
+    /// Secret values never print.
+    public var description: String { isSecret ? "BigNum(secret, \(bitCount) bits)" : decimalString }
+}
+
+extension BigNum: ExpressibleByIntegerLiteral {
+    public init(integerLiteral value: Int) { self.init(value) }
+}
