@@ -10,7 +10,7 @@ let strictSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "EduVault",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "eduvault", targets: ["eduvault"]),
         .library(name: "Paillier", targets: ["Paillier"]),

@@ -131,9 +131,8 @@ extension BigNum {
     public func power(_ exponent: Int) -> BigNum {
         precondition(exponent >= 0)
         let out = BigNum(secret: isSecret)
-        let ok = withBNContext { ctx in
-            BN_exp(out.storage.bn, storage.bn, BigNum(UInt64(exponent)).storage.bn, ctx)
-        }
+        let e = BigNum(UInt64(exponent))
+        let ok = withExtendedLifetime(e) { withBNContext { ctx in BN_exp(out.storage.bn, storage.bn, e.storage.bn, ctx) } }
         precondition(ok == 1, "OpenSSL exponentiation failed")
         return out
     }

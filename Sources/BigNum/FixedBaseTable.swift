@@ -52,12 +52,13 @@ public final class FixedBaseTable: @unchecked Sendable {
         let mont = context.mont
         let limbs = self.limbs
         let entries = self.entries
+        let one = BigNum(UInt64(1))
+        defer { withExtendedLifetime((reducedBase, one)) {} }
         try withBNContext { ctx throws(BigNumError) in
             guard let cur = BN_new(), let step = BN_new() else { throw BigNumError(.internalFailure, "out of memory") }
             defer { BN_free(cur); BN_free(step) }
             // step = base^(2^(w·i)) in Montgomery form, for i = 0.
             try check(BN_to_montgomery(step, reducedBase.storage.bn, mont, ctx), "to Montgomery")
-            let one = BigNum(UInt64(1))
             for i in 0..<windows {
                 let row = entries + i * rowSize * limbs
                 // j = 0: 1 in Montgomery form.
@@ -152,7 +153,9 @@ public final class FixedBaseTable: @unchecked Sendable {
     public func power(_ exponent: BigNum) throws(BigNumError) -> BigNum {
         let montValue = try powerMontgomery(exponent)
         let out = BigNum(secret: true)
-        let ok = withBNContext { ctx in BN_from_montgomery(out.storage.bn, montValue.storage.bn, context.mont, ctx) }
+        let ok = withExtendedLifetime(montValue) {
+            withBNContext { ctx in BN_from_montgomery(out.storage.bn, montValue.storage.bn, context.mont, ctx) }
+        }
         guard ok == 1 else { throw BigNumError(.internalFailure, "Montgomery conversion failed") }
         return out
     }

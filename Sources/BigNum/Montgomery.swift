@@ -42,6 +42,7 @@ public final class MontgomeryContext: @unchecked Sendable {
         let out = BigNum(secret: true)
         let reduced = base < modulus && !base.isNegative ? base : base.modulo(modulus)
         let exp = exponent.isSecret ? exponent : exponent.markedSecret()
+        defer { withExtendedLifetime((reduced, exp)) {} }
         try withBNContext(secret: true) { ctx throws(BigNumError) in
             try check(BN_mod_exp_mont_consttime(out.storage.bn, reduced.storage.bn, exp.storage.bn,
                                                 modulus.storage.bn, ctx, mont), "constant-time mod exp")
@@ -54,6 +55,7 @@ public final class MontgomeryContext: @unchecked Sendable {
         precondition(!exponent.isSecret, "secret exponents must use powerConstantTime")
         let out = BigNum()
         let reduced = base < modulus && !base.isNegative ? base : base.modulo(modulus)
+        defer { withExtendedLifetime(reduced) {} }
         try withBNContext { ctx throws(BigNumError) in
             try check(BN_mod_exp_mont(out.storage.bn, reduced.storage.bn, exponent.storage.bn,
                                       modulus.storage.bn, ctx, mont), "mod exp")

@@ -13,6 +13,18 @@ public enum PassphraseSealing {
         public var nonce: [UInt8]
         public var ciphertext: [UInt8]
         public var tag: [UInt8]
+
+        public init(kdf: String, n: UInt64, r: UInt64, p: UInt64, salt: [UInt8], nonce: [UInt8],
+                    ciphertext: [UInt8], tag: [UInt8]) {
+            self.kdf = kdf
+            self.n = n
+            self.r = r
+            self.p = p
+            self.salt = salt
+            self.nonce = nonce
+            self.ciphertext = ciphertext
+            self.tag = tag
+        }
     }
 
     /// The scrypt cost used for new seals: N = 2^15, r = 8, p = 1 (about 32 MiB and a tenth of a second here).
@@ -46,15 +58,16 @@ public enum PassphraseSealing {
     private static func deriveKey(passphrase: String, salt: [UInt8], n: UInt64, r: UInt64, p: UInt64)
         throws(PrimitivesError) -> [UInt8]
     {
-        var pass = Array(passphrase.utf8)
+        var pass = Array(passphrase.utf8) + [0]
         defer { secureWipe(&pass) }
+        let passLength = pass.count - 1
         var key = [UInt8](repeating: 0, count: 32)
-        let ok = pass.withUnsafeBufferPointer { pw in
+        let ok = pass.withUnsafeBytes { pw in
             salt.withUnsafeBufferPointer { s in
                 key.withUnsafeMutableBufferPointer { k in
                     EVP_PBE_scrypt(
-                        pw.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) } ?? "",
-                        pw.count, s.baseAddress, s.count, n, r, p, 1 << 30, k.baseAddress, 32)
+                        pw.baseAddress!.assumingMemoryBound(to: CChar.self),  // safe: array is never empty (NUL)
+                        passLength, s.baseAddress, s.count, n, r, p, 1 << 30, k.baseAddress, 32)
                 }
             }
         }

@@ -1,2 +1,3 @@
-@main
-struct Placeholder { static func main() {} }
+import EduVaultCLI
+
+@main struct Main { static func main() async { await CommandLineEntry.main() } }

@@ -1,0 +1,29 @@
+import Foundation
+import Paillier
+
+/// Options and loaders for key files, shared by every command that takes a key.
+enum KeyLoading {
+    /// The passphrase for a protected private key: `--passphrase-file` or `EDUVAULT_PASSPHRASE`.
+    static func passphrase(file: String?) throws -> String? {
+        if let file {
+            let data = try Files.read(file, what: "passphrase", limit: 4096)
+            var text = String(decoding: data, as: UTF8.self)
+            while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+            guard !text.isEmpty else { throw CLIError("the passphrase file is empty: \(file)") }
+            return text
+        }
+        if let env = ProcessInfo.processInfo.environment["EDUVAULT_PASSPHRASE"], !env.isEmpty { return env }
+        return nil
+    }
+
+    static func publicKey(_ path: String, insecureTestKey: Bool) throws -> PublicKey {
+        let data = try Files.read(path, what: "public key", limit: 1 << 20)
+        return try PaillierJSON.decodePublicKey(data, allowInsecureSize: insecureTestKey)
+    }
+
+    static func privateKey(_ path: String, insecureTestKey: Bool, passphraseFile: String?) throws -> PrivateKey {
+        let data = try Files.read(path, what: "private key", limit: 1 << 20)
+        let passphrase = PaillierJSON.isSealed(data) ? try self.passphrase(file: passphraseFile) : nil
+        return try PaillierJSON.decodePrivateKey(data, passphrase: passphrase, allowInsecureSize: insecureTestKey)
+    }
+}

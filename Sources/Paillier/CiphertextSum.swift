@@ -1,0 +1,58 @@
+import BigNum
+
+/// A streaming homomorphic sum: feed ciphertexts (as values or as fixed-width bytes straight from storage) and
+/// get Enc(Σ m) at the end.
+///
+/// The running product stays in Montgomery form so each added ciphertext costs one Montgomery multiplication;
+/// the R factors are corrected once in ``result()``.
+///
+/// Not `Sendable`: one summer per task. For all cores, see ``PublicKey/sumInParallel(_:)``.
+public struct CiphertextSum: ~Copyable {
+    private let key: PublicKey
+    private var accumulator: ProductAccumulator
+
+    /// Starts an empty sum (Enc(0) with noise 1 if nothing is added).
+    public init(key: PublicKey) {
+        self.key = key
+        self.accumulator = ProductAccumulator(context: key.core.montN2)
+    }
+
+    /// How many ciphertexts were added.
+    public var count: Int { accumulator.count }
+
+    /// Adds a ciphertext.
+    public mutating func add(_ c: Ciphertext) throws(PaillierError) {
+        do { try accumulator.multiply(c.value) } catch {
+            throw PaillierError(.invalidCiphertext, "a ciphertext is not in the key's ciphertext range")
+        }
+    }
+
+    /// Adds a ciphertext given as its fixed-width big-endian bytes.
+    ///
+    /// Checks width and 0 < c < n² (cheap). The gcd(c, n) = 1 check is left to the ingest that stored the bytes.
+    public mutating func add(bytes: UnsafeRawBufferPointer) throws(PaillierError) {
+        guard bytes.count == key.ciphertextByteCount else {
+            throw PaillierError(.malformedCiphertext,
+                                "a ciphertext of this key is \(key.ciphertextByteCount) bytes, not \(bytes.count)")
+        }
+        do { try accumulator.multiply(bigEndian: bytes) } catch {
+            throw PaillierError(.invalidCiphertext, "a stored ciphertext is not in the key's ciphertext range")
+        }
+    }
+
+    /// Adds a ciphertext given as its fixed-width big-endian bytes.
+    public mutating func add(bytes: [UInt8]) throws(PaillierError) {
+        var failure: PaillierError?
+        bytes.withUnsafeBytes { buffer in
+            do throws(PaillierError) { try add(bytes: buffer) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Enc(Σ m) of everything added (not re-randomised: call ``PublicKey/rerandomize(_:)`` before releasing it).
+    public func result() throws(PaillierError) -> Ciphertext {
+        do { return Ciphertext(unchecked: try accumulator.finalize()) } catch {
+            throw PaillierError(.internalFailure, "could not finish the sum: \(error.message)")
+        }
+    }
+}

@@ -1,0 +1,91 @@
+public import BigNum
+import Primitives
+import Synchronization
+
+/// The smallest modulus accepted outside test fixtures.
+public let minimumProductionKeyBits = 2048
+/// The default modulus size (≈ 128-bit security).
+public let defaultKeyBits = 3072
+
+/// A Paillier public key with generator g = n + 1.
+///
+/// Holds n, n², a Montgomery context for n² and — built on first use and cached — the DJN fixed-base table for
+/// fast encryption noise. Cheap to copy (a reference to shared immutable state) and safe to use from many tasks
+/// at once.
+public struct PublicKey: Sendable, Equatable {
+    let core: PublicKeyCore
+
+    /// Builds a public key from its modulus.
+    ///
+    /// - Parameters:
+    ///   - n: the modulus, odd, with at least 16 bits.
+    ///   - allowInsecureSize: accept moduli below 2048 bits (test fixtures only).
+    /// - Throws: ``PaillierError/Code/keyTooSmall`` below 2048 bits unless allowed;
+    ///   ``PaillierError/Code/invalidKey`` for an even or tiny modulus.
+    public init(n: BigNum, allowInsecureSize: Bool = false) throws(PaillierError) {
+        guard !n.isNegative, n.isOdd, n.bitCount >= 64 else {
+            throw PaillierError(.invalidKey, "the public key's modulus n must be odd and at least 64 bits")
+        }
+        guard allowInsecureSize || n.bitCount >= minimumProductionKeyBits else {
+            throw PaillierError(.keyTooSmall,
+                                "the key has \(n.bitCount) bits; at least \(minimumProductionKeyBits) are required "
+                                + "(use a test fixture flag only for tests)")
+        }
+        core = try PublicKeyCore(n: n)
+    }
+
+    /// The modulus n.
+    public var n: BigNum { core.n }
+    /// n².
+    public var nSquared: BigNum { core.nSquared }
+    /// The size of n in bits.
+    public var bitCount: Int { core.n.bitCount }
+    /// The largest plaintext magnitude a signed encoding may hold: ⌊n/3⌋ − 1 (python-paillier's `max_int`).
+    public var maxInt: BigNum { core.maxInt }
+    /// The fixed width of a binary ciphertext: the byte length of n².
+    public var ciphertextByteCount: Int { core.ciphertextByteCount }
+    /// A short fingerprint of n: the first 16 bytes of SHA-256(n, big-endian) in hex, prefixed `pk-`.
+    public var keyID: String { core.keyID }
+
+    public static func == (a: PublicKey, b: PublicKey) -> Bool { a.core === b.core || a.core.n == b.core.n }
+}
+
+/// The shared immutable state of a public key.
+///
+/// `Sendable`: every stored property is immutable and `Sendable`; the lazily built table sits behind a `Mutex`.
+final class PublicKeyCore: Sendable {
+    let n: BigNum
+    let nSquared: BigNum
+    let maxInt: BigNum
+    let ciphertextByteCount: Int
+    let keyID: String
+    let montN2: MontgomeryContext
+    private let djn = Mutex<DJNNoise?>(nil)
+
+    init(n: BigNum) throws(PaillierError) {
+        self.n = n
+        self.nSquared = n * n
+        self.maxInt = n / BigNum(UInt64(3)) - BigNum(UInt64(1))
+        self.ciphertextByteCount = nSquared.byteCount
+        self.keyID = "pk-" + Hex.encode(SHA256.hash(n.bigEndianBytes).prefix(16))
+        do {
+            self.montN2 = try MontgomeryContext(modulus: nSquared)
+        } catch {
+            throw PaillierError(.invalidKey, "the public key's modulus is not usable: \(error.message)")
+        }
+    }
+
+    /// The DJN noise generator, built on first use (≈ 2^w·⌈|n|/2w⌉ Montgomery products) and cached.
+    func noise() throws(PaillierError) -> DJNNoise {
+        if let ready = djn.withLock({ $0 }) { return ready }
+        let built = try DJNNoise(core: self)
+        return djn.withLock { slot in
+            if let existing = slot { return existing }
+            slot = built
+            return built
+        }
+    }
+
+    /// Whether the table has been built (for the benchmark's memory report).
+    var noiseIfBuilt: DJNNoise? { djn.withLock { $0 } }
+}
