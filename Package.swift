@@ -54,22 +54,27 @@ let package = Package(
         .target(
             name: "EduVaultCLI",
             dependencies: [
-                "Paillier", "VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "VaultAggregation", "Primitives",
+                "Paillier", "Primitives", // VAULT-DEPS-PENDING
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),
         .executableTarget(name: "eduvault", dependencies: ["EduVaultCLI"], swiftSettings: strictSettings),
         .testTarget(name: "BigNumTests", dependencies: ["BigNum", "Primitives"], swiftSettings: strictSettings),
-        .testTarget(name: "PaillierTests", dependencies: ["Paillier", "BigNum"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "PaillierTests", dependencies: ["Paillier", "BigNum"], exclude: ["Vectors"], swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "VaultTests",
-            dependencies: ["VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "Primitives"],
+            dependencies: [
+                "VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "Primitives",
+                .product(name: "GRDB", package: "GRDB.swift"),  // tests edit vault.sqlite directly (tamper checks)
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["EduVaultCLI", "Paillier"],
+            dependencies: ["EduVaultCLI", "Paillier", "BigNum", "eduvault"],
             swiftSettings: strictSettings
         ),
     ],

@@ -14,6 +14,7 @@ public struct EduVault: AsyncParsableCommand {
         subcommands: [
             KeysCommand.self,
             EncryptCommand.self, DecryptCommand.self, AddCommand.self, MultiplyCommand.self,
+            BenchCommand.self,
         ]
     )
 

@@ -184,3 +184,13 @@ final class PrivateKeyCore: Sendable {
         }
     }
 }
+
+/// A thread-safe handle that lets several tasks decrypt with one private key (the secrets are shared, not
+/// copied). Created from a borrowed ``PrivateKey``; keeps the secrets alive while it exists.
+public final class SharedPrivateKey: Sendable {
+    let core: PrivateKeyCore
+    public init(_ key: borrowing PrivateKey) { core = key.core }
+    public var publicKey: PublicKey { core.publicKey }
+    /// Decrypts to the raw plaintext in `0 ..< n`.
+    public func decrypt(_ c: Ciphertext) throws(PaillierError) -> BigNum { try core.decrypt(c) }
+}

@@ -186,7 +186,7 @@ public enum PaillierJSON {
         guard let e = object["e"] as? Int, abs(e) <= 100_000
         else { throw PaillierError(.malformedCiphertext, "the ciphertext's \"e\" must be an integer exponent") }
         if let kid = object["key_id"] as? String, kid != key.keyID {
-            throw PaillierError(.wrongKey, "the ciphertext was made under key \(kid), not this key (\(key.keyID))")
+            throw PaillierError(.wrongKey, "the ciphertext was made under another key (\(kid)), not this one (\(key.keyID))")
         }
         guard v.utf8.first != UInt8(ascii: "0") || v == "0", !v.hasPrefix("-0") else {
             throw PaillierError(.malformedCiphertext, "the ciphertext's \"v\" is not a canonical decimal (leading zeros)")

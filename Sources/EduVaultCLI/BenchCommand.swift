@@ -1,0 +1,171 @@
+import ArgumentParser
+import BigNum
+import Foundation
+import Paillier
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the Paillier core on this machine: operations per second, one core and all cores.",
+        discussion: """
+            Each operation runs for --seconds of wall-clock time. Compare with python-paillier side by side with \
+            Benchmarks/compare.sh (this machine is shared and noisy: quote ratios from one run, not absolute times).
+            """
+    )
+
+    @Option(help: "Key size: 2048 or 3072.")
+    var bits: Int = 2048
+
+    @Option(help: "Seconds to spend on each operation.")
+    var seconds: Double = 2
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    @Flag(help: "Skip key generation (it dominates the run time at 3072 bits).")
+    var skipKeygen = false
+
+    @Option(help: "Use this private key instead of generating one (e.g. Keys/test/eduvault-2048/private.json).")
+    var privateKey: String?
+
+    func run() async throws {
+        guard [1024, 2048, 3072, 4096].contains(bits) else { throw CLIError("--bits must be 2048 or 3072 (or 1024/4096)") }
+        guard seconds > 0, seconds <= 600 else { throw CLIError("--seconds must be between 0 and 600") }
+        let cores = availableCores
+        var results: [(String, Double)] = []
+        func record(_ name: String, _ value: Double) {
+            results.append((name, value))
+            if !json {
+                let padded = name.padding(toLength: 34, withPad: " ", startingAt: 0)
+                Terminal.note("  " + padded + String(format: "%14.1f", value))
+            }
+        }
+        if !json { Terminal.note("EduVault bench: \(bits)-bit keys, \(cores) cores, \(seconds) s per operation") }
+
+        // Key generation (the generated key is then used for the other operations).
+        let keygenStart = Date()
+        var key: PrivateKey
+        if let privateKey {
+            key = try KeyLoading.privateKey(privateKey, insecureTestKey: true, passphraseFile: nil)
+        } else {
+            key = try PrivateKey.generate(bits: bits, allowInsecureSize: true)
+            if !skipKeygen {
+                var count = 1
+                while Date().timeIntervalSince(keygenStart) < seconds {
+                    key = try PrivateKey.generate(bits: bits, allowInsecureSize: true)
+                    count += 1
+                }
+                record("keygen_per_s", Double(count) / Date().timeIntervalSince(keygenStart))
+            }
+        }
+        let pub = key.publicKey
+        guard pub.bitCount == bits else { throw CLIError("the key has \(pub.bitCount) bits, not --bits \(bits)") }
+
+        let tableStart = Date()
+        _ = try pub.noiseGenerator()
+        record("table_build_s", Date().timeIntervalSince(tableStart))
+        record("table_bytes", Double(pub.encryptionTableBytes))
+
+        let m = try BigNum.random(below: pub.maxInt)
+        record("encrypt_per_s", try rate { _ = try pub.encrypt(m) })
+        record("encrypt_standard_per_s", try rate { _ = try pub.encryptStandard(m) })
+        record("encrypt_crt_private_key_per_s", try rate { _ = try key.encrypt(m) })
+        record("encrypt_per_s_all_cores", try await parallelRate(cores) { _ = try pub.encrypt(m) })
+
+        // Online encryption from a full noise pool: one Montgomery product per value.
+        let poolSize = 2000
+        let pool = try NoisePool(key: pub, capacity: poolSize, producers: cores)
+        while pool.available < poolSize { try await Task.sleep(nanoseconds: 50_000_000) }
+        pool.stop()
+        let poolStart = Date()
+        for _ in 0..<poolSize { _ = try pool.encrypt(m) }
+        record("encrypt_pooled_online_per_s", Double(poolSize) / Date().timeIntervalSince(poolStart))
+        record("pool_bytes_per_1000", Double(pool.byteCount) * 1000 / Double(poolSize))
+
+        let c1 = try pub.encrypt(m), c2 = try pub.encrypt(m)
+        record("decrypt_per_s", try rate { _ = try key.decryptRaw(c1) })
+        let core = CoreBox(key: key)
+        record("decrypt_per_s_all_cores", try await parallelRate(cores) { _ = try core.decrypt(c1) })
+        record("add_per_s", try rate { _ = pub.add(c1, c2) })
+        let k = BigNum(bigEndian: try BigNum.random(bits: 64).bigEndianBytes)
+        record("scalar_mul_per_s", try rate { _ = pub.multiply(c1, by: k) })
+
+        // Sums straight from fixed-width bytes, as the vault reads them.
+        let width = pub.ciphertextByteCount
+        let distinct = 64
+        var packed: [UInt8] = []
+        for _ in 0..<distinct { packed += try pub.encrypt(m).bytes(width: width) }
+        let sumChunk = 4096
+        var chunk: [UInt8] = []
+        chunk.reserveCapacity(sumChunk * width)
+        for i in 0..<sumChunk { chunk += packed[(i % distinct) * width..<((i % distinct) + 1) * width] }
+        let chunkCopy = chunk
+        record("sum_adds_per_s", try rate(batch: sumChunk) {
+            var s = CiphertextSum(key: pub)
+            try chunkCopy.withUnsafeBytes { all in
+                for i in 0..<sumChunk { try s.add(bytes: UnsafeRawBufferPointer(rebasing: all[(i * width)..<((i + 1) * width)])) }
+            }
+            _ = try s.result()
+        })
+        record("sum_adds_per_s_all_cores", try await parallelRate(cores, batch: sumChunk) {
+            var s = CiphertextSum(key: pub)
+            try chunkCopy.withUnsafeBytes { all in
+                for i in 0..<sumChunk { try s.add(bytes: UnsafeRawBufferPointer(rebasing: all[(i * width)..<((i + 1) * width)])) }
+            }
+            _ = try s.result()
+        })
+
+        if json {
+            var object: [String: Any] = ["bits": bits, "cores": cores, "seconds_per_op": seconds]
+            for (name, value) in results { object[name] = (value * 10).rounded() / 10 }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    /// Operations per second of `body` on this thread for `seconds`.
+    private func rate(batch: Int = 1, _ body: () throws -> Void) throws -> Double {
+        let start = Date()
+        var count = 0
+        repeat {
+            try body()
+            count += batch
+        } while Date().timeIntervalSince(start) < seconds
+        return Double(count) / Date().timeIntervalSince(start)
+    }
+
+    /// Operations per second of `body` run on `cores` tasks at once for `seconds`.
+    private func parallelRate(_ cores: Int, batch: Int = 1, _ body: @escaping @Sendable () throws -> Void) async throws
+        -> Double
+    {
+        let seconds = self.seconds
+        let start = Date()
+        let total = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<cores {
+                group.addTask {
+                    var count = 0
+                    repeat {
+                        try body()
+                        count += batch
+                    } while Date().timeIntervalSince(start) < seconds
+                    return count
+                }
+            }
+            var total = 0
+            for try await c in group { total += c }
+            return total
+        }
+        return Double(total) / Date().timeIntervalSince(start)
+    }
+}
+
+/// Lets benchmark tasks share one private key for parallel decryption.
+/// `Sendable`: holds only the key's batch-decryption entry point, which is thread-safe.
+final class CoreBox: Sendable {
+    private let decryptOne: @Sendable (Ciphertext) throws -> BigNum
+    init(key: borrowing PrivateKey) {
+        let shared = SharedPrivateKey(key)
+        decryptOne = { try shared.decrypt($0) }
+    }
+    func decrypt(_ c: Ciphertext) throws -> BigNum { try decryptOne(c) }
+}
