@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "EduVaultCLI",
             dependencies: [
-                "Paillier", "Primitives", // VAULT-DEPS-PENDING
+                "Paillier", "VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "VaultAggregation", "Primitives",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

@@ -1,0 +1,221 @@
+public import Foundation
+import Primitives
+public import VaultModel
+import Yams
+
+/// An error loading a policy. Messages name the rule and field at fault.
+public struct PolicyError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong.
+    public enum Code: String, Sendable {
+        /// The file cannot be read.
+        case io
+        /// The file is not YAML or not a mapping.
+        case malformedYAML
+        /// A required field or rule is missing.
+        case missingField
+        /// A field has the wrong type or an invalid value.
+        case invalidValue
+        /// A rule id is not one this version knows.
+        case unknownRule
+        /// A rule id appears twice.
+        case duplicateRule
+    }
+
+    /// The machine-readable reason.
+    public var code: Code
+    /// A one-line message.
+    public var message: String
+
+    /// Makes an error.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// The message.
+    public var description: String { message }
+}
+
+/// A versioned, hashed rule set (`Policies/*.yaml`). Each rule has an id that reports cite.
+///
+/// This type only loads, validates and exposes the rules; the aggregation layer enforces them.
+public struct Policy: Sendable, Equatable {
+    /// The rule ids this version understands.
+    public enum RuleID: String, Sendable, CaseIterable {
+        /// Minimum cohort size per released cell.
+        case minCellSize = "K-MIN"
+        /// Complementary suppression.
+        case complementarySuppression = "COMP-SUPP"
+        /// Differencing guard.
+        case differencingGuard = "DIFF-GUARD"
+        /// Allowed grouping attributes.
+        case allowedAttributes = "ATTR-ALLOW"
+        /// Minimum Paillier key size.
+        case minKeyBits = "KEY-MIN"
+        /// Retention period.
+        case retention = "RETENTION"
+        /// Role permissions.
+        case roles = "ROLES"
+    }
+
+    /// Policy id, e.g. `eduvault-default`.
+    public let id: String
+    /// Policy version (positive).
+    public let version: Int
+    /// Lower-case hex SHA-256 of the file bytes.
+    public let sha256: String
+    /// `K-MIN`: smallest number of records a released cell may have.
+    public let minCellSize: Int
+    /// `COMP-SUPP`: whether complementary suppression is on.
+    public let complementarySuppression: Bool
+    /// `DIFF-GUARD`: whether the differencing guard is on.
+    public let differencingGuard: Bool
+    /// `DIFF-GUARD`: the smallest allowed symmetric difference between a cell and an earlier one
+    /// (`threshold: k` resolves to `minCellSize`).
+    public let differencingThreshold: Int
+    /// `ATTR-ALLOW`: attributes a query may group by.
+    public let allowedAttributes: Set<String>
+    /// `KEY-MIN`: smallest accepted Paillier modulus, in bits.
+    public let minKeyBits: Int
+    /// `RETENTION`: days records are kept.
+    public let retentionDays: Int
+    /// `ROLES`: role name → permitted actions.
+    public let roles: [String: Set<String>]
+
+    /// Whether `role` may perform `action` under `ROLES`.
+    public func permits(role: String, action: String) -> Bool { roles[role]?.contains(action) ?? false }
+
+    /// Loads and validates a policy file.
+    ///
+    /// - Throws: `PolicyError`.
+    public static func load(from url: URL) throws(PolicyError) -> Policy {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw PolicyError(.io, "cannot read the policy file \(url.lastPathComponent)")
+        }
+        return try parse(Array(data))
+    }
+
+    /// Parses and validates policy bytes (UTF-8 YAML).
+    ///
+    /// - Throws: `PolicyError`.
+    public static func parse(_ bytes: [UInt8]) throws(PolicyError) -> Policy {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw PolicyError(.malformedYAML, "the policy file is not UTF-8 text")
+        }
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch {
+            throw PolicyError(.malformedYAML, "the policy file is not valid YAML")
+        }
+        guard let root = node, root.mapping != nil else {
+            throw PolicyError(.malformedYAML, "the policy file must be a YAML mapping")
+        }
+        let sha = Hex.encode(SHA256.hash(bytes))
+        return try Policy(root: root, sha256: sha)
+    }
+
+    private init(root: Node, sha256: String) throws(PolicyError) {
+        self.sha256 = sha256
+        id = try Fields.string(root, "id", in: "the policy")
+        version = try Fields.int(root, "version", in: "the policy", minimum: 1)
+        guard let rules = root["rules"]?.sequence else {
+            throw PolicyError(.missingField, "the policy needs a 'rules' list")
+        }
+        var byID: [RuleID: Node] = [:]
+        for rule in rules {
+            guard rule.mapping != nil else { throw PolicyError(.invalidValue, "every rule must be a mapping") }
+            let name = try Fields.string(rule, "id", in: "a rule")
+            guard let ruleID = RuleID(rawValue: name) else {
+                let known = RuleID.allCases.map(\.rawValue).joined(separator: ", ")
+                throw PolicyError(.unknownRule, "unknown rule id '\(name)'; known rules are \(known)")
+            }
+            guard byID[ruleID] == nil else { throw PolicyError(.duplicateRule, "rule \(name) appears twice") }
+            byID[ruleID] = rule
+        }
+        func rule(_ id: RuleID) throws(PolicyError) -> Node {
+            guard let node = byID[id] else {
+                throw PolicyError(.missingField, "the policy must define rule \(id.rawValue)")
+            }
+            return node
+        }
+        let kMin = try rule(.minCellSize)
+        minCellSize = try Fields.int(kMin, "min_cell_size", in: "rule K-MIN", minimum: 1)
+        complementarySuppression = try Fields.bool(try rule(.complementarySuppression), "enabled", in: "rule COMP-SUPP")
+        let diff = try rule(.differencingGuard)
+        differencingGuard = try Fields.bool(diff, "enabled", in: "rule DIFF-GUARD")
+        if let threshold = diff["threshold"] {
+            if let value = threshold.int, threshold.bool == nil {
+                guard value >= 1 else { throw PolicyError(.invalidValue, "rule DIFF-GUARD: 'threshold' must be ≥ 1") }
+                differencingThreshold = value
+            } else if threshold.string == "k" {
+                differencingThreshold = minCellSize
+            } else {
+                throw PolicyError(.invalidValue, "rule DIFF-GUARD: 'threshold' must be a positive integer or 'k'")
+            }
+        } else {
+            differencingThreshold = minCellSize
+        }
+        allowedAttributes = Set(try Fields.strings(try rule(.allowedAttributes), "attributes", in: "rule ATTR-ALLOW"))
+        minKeyBits = try Fields.int(try rule(.minKeyBits), "min_key_bits", in: "rule KEY-MIN", minimum: 1)
+        retentionDays = try Fields.int(try rule(.retention), "retention_days", in: "rule RETENTION", minimum: 1)
+        let rolesRule = try rule(.roles)
+        guard let mapping = rolesRule["roles"]?.mapping else {
+            throw PolicyError(.missingField, "rule ROLES needs a 'roles' mapping of role → list of actions")
+        }
+        var roles: [String: Set<String>] = [:]
+        for (key, value) in mapping {
+            guard let role = key.string, !role.isEmpty else {
+                throw PolicyError(.invalidValue, "rule ROLES: role names must be strings")
+            }
+            guard let actions = value.sequence, let names = Optional(actions.compactMap(\.scalar?.string)),
+                names.count == actions.count
+            else { throw PolicyError(.invalidValue, "rule ROLES: role '\(role)' must list actions as strings") }
+            roles[role] = Set(names)
+        }
+        self.roles = roles
+    }
+
+    /// The policy reference a descriptor carries.
+    public var reference: PolicyReference { PolicyReference(id: id, version: version, sha256: sha256) }
+}
+
+/// Typed field access with clear errors.
+private enum Fields {
+    static func string(_ node: Node, _ key: String, in place: String) throws(PolicyError) -> String {
+        guard let field = node[key] else { throw PolicyError(.missingField, "\(place) needs '\(key)'") }
+        guard let scalar = field.scalar, !scalar.string.isEmpty else {
+            throw PolicyError(.invalidValue, "\(place): '\(key)' must be a non-empty string")
+        }
+        return scalar.string
+    }
+
+    static func int(_ node: Node, _ key: String, in place: String, minimum: Int) throws(PolicyError) -> Int {
+        guard let field = node[key] else { throw PolicyError(.missingField, "\(place) needs '\(key)'") }
+        guard let value = field.int, field.bool == nil else {
+            throw PolicyError(.invalidValue, "\(place): '\(key)' must be an integer")
+        }
+        guard value >= minimum else { throw PolicyError(.invalidValue, "\(place): '\(key)' must be ≥ \(minimum)") }
+        return value
+    }
+
+    static func bool(_ node: Node, _ key: String, in place: String) throws(PolicyError) -> Bool {
+        guard let field = node[key] else { throw PolicyError(.missingField, "\(place) needs '\(key)'") }
+        guard let value = field.bool else {
+            throw PolicyError(.invalidValue, "\(place): '\(key)' must be true or false")
+        }
+        return value
+    }
+
+    static func strings(_ node: Node, _ key: String, in place: String) throws(PolicyError) -> [String] {
+        guard let field = node[key] else { throw PolicyError(.missingField, "\(place) needs '\(key)'") }
+        guard let items = field.sequence else { throw PolicyError(.invalidValue, "\(place): '\(key)' must be a list") }
+        var result: [String] = []
+        for item in items {
+            guard let scalar = item.scalar, !scalar.string.isEmpty else {
+                throw PolicyError(.invalidValue, "\(place): '\(key)' must list non-empty strings")
+            }
+            result.append(scalar.string)
+        }
+        return result
+    }
+}

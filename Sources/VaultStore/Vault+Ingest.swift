@@ -1,0 +1,153 @@
+public import Foundation
+import GRDB
+import Primitives
+import VaultAudit
+public import VaultModel
+
+extension Vault {
+    /// Ingests a school's batch file in one streaming pass; all or nothing.
+    ///
+    /// 1. Hashes the file once (everything before the trailer line); a batch already stored under that hash
+    ///    returns its original receipt with `alreadyStored = true` and writes nothing.
+    /// 2. Inside one write transaction: checks the header (registered school, this vault, this key id, this
+    ///    schema), streams the records into the table (each ciphertext through `validateCiphertext`, subject and
+    ///    attributes against the schema, duplicates within the batch or against stored data refused), verifies
+    ///    the trailer hash and the signature under the school's registered key, then writes the batch row and the
+    ///    `batch.ingested` audit entry and commits.
+    /// 3. On any refusal the transaction rolls back, a `batch.refused` entry (reason code, school id if known,
+    ///    content hash if known, line) is appended in its own transaction, and the error is thrown.
+    ///
+    /// Complexity: O(N) time, memory flat in N.
+    /// - Parameter validateCiphertext: checks one ciphertext's encoding (range, width, gcd); any error refuses the
+    ///   batch with `.invalidCiphertext`.
+    /// - Throws: a `StoreError` whose `isBatchRefusal` is true for refusals; `.io`, `.database`, `.audit` otherwise.
+    public func ingest(
+        batchAt url: URL, validateCiphertext: ([UInt8]) throws -> Void
+    ) throws(StoreError) -> Receipt {
+        var context: [String: String] = [:]
+        do {
+            let contentHash: [UInt8]
+            do { contentHash = try BatchReader.contentHash(of: url) } catch { throw StoreError.refusal(error) }
+            let hashHex = Hex.encode(contentHash)
+            context["batch"] = hashHex
+            if let receipt = try pool.read({ db in try Vault.storedReceipt(db, batchID: hashHex) }) { return receipt }
+            let reader: BatchReader
+            do { reader = try BatchReader(url: url) } catch { throw StoreError.refusal(error) }
+            if (try? SchoolID(reader.header.school)) != nil { context["school"] = reader.header.school }
+            return try pool.write { db in
+                try ingest(db, reader: reader, contentHash: contentHash, validateCiphertext: validateCiphertext)
+            }
+        } catch {
+            let storeError = StoreError.wrap(error)
+            guard storeError.isBatchRefusal else { throw storeError }
+            context["reason"] = storeError.code.rawValue
+            if let line = storeError.line { context["line"] = String(line) }
+            let details = context
+            do { _ = try pool.write { db in try AuditLog.append(db, kind: .batchRefused, details: details) } } catch {
+                throw StoreError.wrap(error)
+            }
+            throw storeError
+        }
+    }
+
+    private func ingest(
+        _ db: Database, reader: BatchReader, contentHash: [UInt8], validateCiphertext: ([UInt8]) throws -> Void
+    ) throws -> Receipt {
+        let batchID = Hex.encode(contentHash)
+        if let receipt = try Vault.storedReceipt(db, batchID: batchID) { return receipt }
+        let header = reader.header
+        guard let school = try Vault.school(db, id: header.school) else {
+            throw StoreError(
+                .unknownSchool, "the batch names a school that is not registered; register it first", line: 1)
+        }
+        guard header.vault == descriptor.vaultID else {
+            throw StoreError(.wrongVault, "the batch is meant for another vault", line: 1)
+        }
+        guard header.keyID == descriptor.keyID else {
+            throw StoreError(
+                .wrongKey, "the batch was encrypted under another key; re-encrypt under key \(descriptor.keyID)",
+                line: 1)
+        }
+        guard header.schemaHash == (try descriptor.schema.schemaHash) else {
+            throw StoreError(.wrongSchema, "the batch follows another schema; fetch this vault's descriptor", line: 1)
+        }
+        let schema = descriptor.schema
+        let insert = try db.makeStatement(
+            sql: """
+                INSERT INTO records (batch_id, school_id, pseudonym, subject, attrs, term, ciphertext)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+        while let record = try nextRecord(reader) {
+            let line = reader.lineNumber
+            let subject = try? schema.normalizeSubject(record.subject)
+            guard subject == record.subject else {
+                throw StoreError(.invalidRecord, "the subject is not a canonical subject of the schema", line: line)
+            }
+            let attributes: [String: String]
+            do { attributes = try schema.normalizeAttributes(record.attributes) } catch {
+                throw StoreError(.invalidRecord, error.message, line: line)
+            }
+            guard attributes == record.attributes else {
+                throw StoreError(
+                    .invalidRecord, "attribute values must be spelled as the schema declares them", line: line)
+            }
+            do { try validateCiphertext(record.ciphertext) } catch {
+                throw StoreError(.invalidCiphertext, "the ciphertext was rejected: \(error)", line: line)
+            }
+            do {
+                try insert.execute(arguments: [
+                    batchID, header.school, Data(record.pseudonym.bytes), record.subject,
+                    try CanonicalJSON.string(attributes), attributes["term"] ?? "", Data(record.ciphertext),
+                ])
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+                throw StoreError(
+                    .duplicateRecord,
+                    "a record for this student, subject and term is already stored or appears earlier in the batch",
+                    line: line)
+            }
+        }
+        let publicKey: Ed25519.PublicKey
+        do { publicKey = try Ed25519.PublicKey(rawRepresentation: school.signingPublicKey) } catch {
+            throw StoreError(.badSignature, "the school's registered key is not a valid Ed25519 key")
+        }
+        do { try reader.verify(publicKey: publicKey) } catch { throw StoreError.refusal(error) }
+        guard reader.contentHash == contentHash else {
+            throw StoreError(.changedDuringIngest, "the file changed while it was being ingested; send it again")
+        }
+        let received = Timestamp.now()
+        let entry = try AuditLog.append(
+            db, kind: .batchIngested,
+            details: ["batch": batchID, "school": header.school, "records": String(header.records)])
+        try db.execute(
+            sql: """
+                INSERT INTO batches (id, school_id, record_count, log_index, received, header)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                batchID, header.school, header.records, entry.index, received, try CanonicalJSON.string(header),
+            ])
+        return Receipt(
+            batchID: batchID, schoolID: school.id, recordCount: header.records, contentHash: batchID,
+            logIndex: entry.index, receivedAt: received, alreadyStored: false)
+    }
+
+    private func nextRecord(_ reader: BatchReader) throws -> BatchRecord? {
+        do { return try reader.nextRecord() } catch { throw StoreError.refusal(error) }
+    }
+
+    static func storedReceipt(_ db: Database, batchID: String) throws -> Receipt? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM batches WHERE id = ?", arguments: [batchID]) else {
+            return nil
+        }
+        return Receipt(
+            batchID: row["id"], schoolID: try SchoolID(row["school_id"]), recordCount: row["record_count"],
+            contentHash: row["id"], logIndex: row["log_index"], receivedAt: row["received"], alreadyStored: true)
+    }
+
+    /// The receipt of a stored batch (with `alreadyStored = true`), or nil.
+    public func receipt(batchID: String) throws(StoreError) -> Receipt? {
+        do { return try pool.read { db in try Vault.storedReceipt(db, batchID: batchID) } } catch {
+            throw StoreError.wrap(error)
+        }
+    }
+}

@@ -1,0 +1,218 @@
+public import Foundation
+import GRDB
+import Primitives
+import VaultAudit
+public import VaultModel
+public import VaultPolicy
+
+/// One vault: `DIR/vault.sqlite` (SQLite through a GRDB `DatabasePool`: WAL, `synchronous=FULL`, foreign keys on)
+/// and `DIR/descriptor.json`.
+///
+/// Every data write and its audit entry commit in one transaction. `Sendable`: all state is immutable or
+/// behind the pool, which serialises writes and allows concurrent reads.
+public final class Vault: Sendable {
+    /// The vault's directory.
+    public let directory: URL
+    /// The descriptor stored in the vault.
+    public let descriptor: Descriptor
+    let pool: DatabasePool
+
+    /// The database file name inside the directory.
+    public static let databaseFileName = "vault.sqlite"
+    /// The descriptor file name inside the directory.
+    public static let descriptorFileName = "descriptor.json"
+
+    private init(directory: URL, descriptor: Descriptor, pool: DatabasePool) {
+        self.directory = directory
+        self.descriptor = descriptor
+        self.pool = pool
+    }
+
+    static func openPool(at path: String) throws -> DatabasePool {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try VaultMigrations.migrator.migrate(pool)
+        return pool
+    }
+
+    /// Creates a vault in `directory` (made if missing): the database, `descriptor.json`, and the audit entries
+    /// `vault.created`, `key.registered` and `policy.loaded`, all in one transaction.
+    ///
+    /// - Parameters:
+    ///   - descriptor: the public description; its `policy` must name `policyBytes` (id, version, SHA-256).
+    ///   - policyBytes: the policy file, stored in the vault so auditors can read the rules in force.
+    /// - Throws: `.vaultExists` if the directory already holds a vault; `.invalidPolicy`, `.policyMismatch`,
+    ///   `.keyTooSmall` (below the policy's `KEY-MIN`), `.io`, `.database`.
+    public static func create(directory: URL, descriptor: Descriptor, policyBytes: [UInt8]) throws(StoreError) -> Vault
+    {
+        let policy: Policy
+        do { policy = try Policy.parse(policyBytes) } catch { throw StoreError(.invalidPolicy, error.message) }
+        guard descriptor.policy == policy.reference else {
+            throw StoreError(
+                .policyMismatch, "the descriptor names a different policy id, version or hash than the file given")
+        }
+        guard descriptor.keyBits >= policy.minKeyBits else {
+            throw StoreError(
+                .keyTooSmall,
+                "the key has \(descriptor.keyBits) bits; rule KEY-MIN requires at least \(policy.minKeyBits)")
+        }
+        let fileManager = FileManager.default
+        let database = directory.appendingPathComponent(databaseFileName)
+        let descriptorURL = directory.appendingPathComponent(descriptorFileName)
+        guard !fileManager.fileExists(atPath: database.path), !fileManager.fileExists(atPath: descriptorURL.path) else {
+            throw StoreError(.vaultExists, "\(directory.path) already holds a vault; open it instead")
+        }
+        do { try fileManager.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+            throw StoreError(.io, "cannot create the directory \(directory.path)")
+        }
+        do {
+            let descriptorJSON = String(decoding: try descriptor.canonicalJSON(), as: UTF8.self)
+            let schemaHash = try descriptor.schema.schemaHash
+            let pool = try openPool(at: database.path)
+            try pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO meta (id, vault_id, descriptor, key_id, key_bits, policy_id, policy_version,
+                                          policy_sha256, policy_yaml, created)
+                        VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        descriptor.vaultID, descriptorJSON, descriptor.keyID, descriptor.keyBits, policy.id,
+                        policy.version, policy.sha256, Data(policyBytes), descriptor.created,
+                    ])
+                try AuditLog.append(
+                    db, kind: .vaultCreated,
+                    details: ["vault": descriptor.vaultID, "schema_hash": schemaHash, "format": descriptor.format])
+                try AuditLog.append(
+                    db, kind: .keyRegistered,
+                    details: [
+                        "key_id": descriptor.keyID, "key_bits": String(descriptor.keyBits),
+                        "key_sha256": Hex.encode(SHA256.hash(Array(descriptor.publicKey.n.utf8))),
+                    ])
+                try AuditLog.append(
+                    db, kind: .policyLoaded,
+                    details: ["policy_id": policy.id, "version": String(policy.version), "sha256": policy.sha256])
+            }
+            try descriptor.write(to: descriptorURL)
+            return Vault(directory: directory, descriptor: descriptor, pool: pool)
+        } catch {
+            for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: database.path + suffix) }
+            try? fileManager.removeItem(at: descriptorURL)
+            throw StoreError.wrap(error)
+        }
+    }
+
+    /// Opens an existing vault, applying any pending migrations.
+    ///
+    /// - Throws: `.notAVault` when `directory` holds no vault database or the database has no vault metadata;
+    ///   `.database` when SQLite cannot open it.
+    public static func open(directory: URL) throws(StoreError) -> Vault {
+        let database = directory.appendingPathComponent(databaseFileName)
+        guard FileManager.default.fileExists(atPath: database.path) else {
+            throw StoreError(.notAVault, "\(directory.path) is not an EduVault vault (no \(databaseFileName))")
+        }
+        do {
+            let pool = try openPool(at: database.path)
+            let json = try pool.read { db in try String.fetchOne(db, sql: "SELECT descriptor FROM meta WHERE id = 1") }
+            guard let json else {
+                throw StoreError(.notAVault, "\(directory.path) has a database but no vault metadata")
+            }
+            let descriptor = try Descriptor.decode(Array(json.utf8))
+            return Vault(directory: directory, descriptor: descriptor, pool: pool)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw StoreError(.notAVault, "\(directory.path)/\(databaseFileName) is not a SQLite database")
+        } catch {
+            throw StoreError.wrap(error)
+        }
+    }
+
+    /// The policy file stored at creation, and its parsed form.
+    public func policy() throws(StoreError) -> (bytes: [UInt8], policy: Policy) {
+        do {
+            let data = try pool.read { db in try Data.fetchOne(db, sql: "SELECT policy_yaml FROM meta WHERE id = 1") }
+            guard let data else { throw StoreError(.notAVault, "the vault has no stored policy") }
+            return (Array(data), try Policy.parse(Array(data)))
+        } catch { throw StoreError.wrap(error) }
+    }
+}
+
+/// The append-only list of schema migrations. A shipped migration is frozen; changes go in a new one.
+enum VaultMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        vault_id TEXT NOT NULL,
+                        descriptor TEXT NOT NULL,
+                        key_id TEXT NOT NULL,
+                        key_bits INTEGER NOT NULL,
+                        policy_id TEXT NOT NULL,
+                        policy_version INTEGER NOT NULL,
+                        policy_sha256 TEXT NOT NULL,
+                        policy_yaml BLOB NOT NULL,
+                        created TEXT NOT NULL
+                    );
+                    CREATE TABLE audit_log (
+                        idx INTEGER PRIMARY KEY,
+                        time TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        details TEXT NOT NULL,
+                        prev_hash TEXT NOT NULL,
+                        hash TEXT NOT NULL
+                    );
+                    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    CREATE TABLE schools (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        attributes TEXT NOT NULL,
+                        signing_public_key BLOB NOT NULL CHECK (length(signing_public_key) = 32),
+                        registered TEXT NOT NULL
+                    );
+                    CREATE TABLE batches (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        school_id TEXT NOT NULL REFERENCES schools(id),
+                        record_count INTEGER NOT NULL,
+                        log_index INTEGER NOT NULL REFERENCES audit_log(idx),
+                        received TEXT NOT NULL,
+                        header TEXT NOT NULL
+                    );
+                    CREATE TABLE records (
+                        rowid INTEGER PRIMARY KEY,
+                        batch_id TEXT NOT NULL REFERENCES batches(id) DEFERRABLE INITIALLY DEFERRED,
+                        school_id TEXT NOT NULL REFERENCES schools(id),
+                        pseudonym BLOB NOT NULL CHECK (length(pseudonym) = 32),
+                        subject TEXT NOT NULL,
+                        attrs TEXT NOT NULL,
+                        term TEXT NOT NULL,
+                        ciphertext BLOB NOT NULL,
+                        UNIQUE (school_id, pseudonym, subject, term)
+                    );
+                    CREATE INDEX records_by_subject ON records(subject, school_id);
+                    CREATE INDEX records_by_batch ON records(batch_id);
+                    CREATE TABLE releases (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        created TEXT NOT NULL,
+                        query TEXT NOT NULL,
+                        log_index INTEGER NOT NULL REFERENCES audit_log(idx)
+                    );
+                    CREATE TABLE release_cells (
+                        release_id TEXT NOT NULL REFERENCES releases(id),
+                        cell_key TEXT NOT NULL,
+                        record_count INTEGER NOT NULL,
+                        members BLOB NOT NULL,
+                        PRIMARY KEY (release_id, cell_key)
+                    );
+                    """)
+        }
+        return migrator
+    }
+}
