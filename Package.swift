@@ -60,7 +60,6 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(name: "eduvault", dependencies: ["EduVaultCLI"], swiftSettings: strictSettings),
-        .testTarget(name: "BigNumTests", dependencies: ["BigNum", "Primitives"], swiftSettings: strictSettings),
         .testTarget(
             name: "PaillierTests", dependencies: ["Paillier", "BigNum"], exclude: ["Vectors"], swiftSettings: strictSettings
         ),
@@ -73,8 +72,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "AggregationTests",
+            dependencies: [
+                "VaultAggregation", "VaultStore", "VaultModel", "VaultPolicy", "VaultAudit", "Paillier", "BigNum", "Primitives",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "CLITests",
-            dependencies: ["EduVaultCLI", "Paillier", "BigNum", "eduvault"],
+            dependencies: ["EduVaultCLI", "Paillier", "BigNum", "VaultModel", "Primitives", "eduvault"],
             swiftSettings: strictSettings
         ),
     ],

@@ -130,15 +130,22 @@ extension Vault {
         id: String, queryJSON: String, cells: [ReleaseCell], details: [String: String],
         check: ((PriorReleases) throws -> Void)? = nil
     ) throws -> AuditEntry {
-        var encoded: [[UInt8]] = []
-        for cell in cells { encoded.append(try MemberSet.encode(cell.members)) }
-        var auditDetails = details
-        auditDetails["release"] = id
-        auditDetails["cells"] = String(cells.count)
-        let finalDetails = auditDetails
+        try recordRelease(id: id, queryJSON: queryJSON, cellsProvider: { cells }, details: details, check: check)
+    }
+
+    func recordRelease(
+        id: String, queryJSON: String, cellsProvider: () -> [ReleaseCell], details: [String: String],
+        check: ((PriorReleases) throws -> Void)?
+    ) throws -> AuditEntry {
         do {
             return try pool.write { db in
                 try check?(PriorReleases(db: db))
+                let cells = cellsProvider()
+                var encoded: [[UInt8]] = []
+                for cell in cells { encoded.append(try MemberSet.encode(cell.members)) }
+                var finalDetails = details
+                finalDetails["release"] = id
+                finalDetails["cells"] = String(cells.count)
                 guard try Bool.fetchOne(db, sql: "SELECT 1 FROM releases WHERE id = ?", arguments: [id]) == nil else {
                     throw StoreError(.invalidRelease, "a release with this id already exists")
                 }
