@@ -65,6 +65,15 @@ public struct BigNum: Sendable {
         return out
     }
 
+    /// The same value without the secret marking, for results that are public although computed from secrets
+    /// (a ciphertext made with secret noise). `BN_copy` does not carry `BN_FLG_CONSTTIME` over.
+    public func publicCopy() -> BigNum {
+        guard isSecret else { return self }
+        let out = BigNum()
+        _ = BN_copy(out.storage.bn, storage.bn)
+        return out
+    }
+
     // MARK: - Construction
 
     /// A non-negative integer from a machine word.

@@ -8,7 +8,8 @@ public struct Ciphertext: Sendable, Equatable, Hashable {
     /// The group element c, 0 < c < n², gcd(c, n) = 1.
     public let value: BigNum
 
-    init(unchecked value: BigNum) { self.value = value }
+    /// Wraps a group element; a value computed from secret noise is public once it is a ciphertext.
+    init(unchecked value: BigNum) { self.value = value.publicCopy() }
 
     /// The fixed-width big-endian encoding (`width` = the key's ``PublicKey/ciphertextByteCount``).
     public func bytes(width: Int) -> [UInt8] {
@@ -28,7 +29,7 @@ extension PublicKey {
             throw PaillierError(.invalidCiphertext,
                                 "the ciphertext is not below n² of this key (was it made under another key?)")
         }
-        guard value.gcd(n).isOne else {
+        guard value.publicCopy().isCoprime(to: n) else {
             throw PaillierError(.invalidCiphertext, "the ciphertext shares a factor with n, which no encryption produces")
         }
         return Ciphertext(unchecked: value)
@@ -69,7 +70,7 @@ extension PublicKey {
         let gm = try gToThe(plaintext)
         do {
             var r: BigNum
-            repeat { r = try BigNum.random(below: n) } while r.isZero || !r.gcd(n).isOne
+            repeat { r = try BigNum.random(below: n) } while r.isZero || !r.gcd(n).isOne  // r is secret: constant-time gcd
             let rn = try core.montN2.powerConstantTime(r, n)
             return Ciphertext(unchecked: core.montN2.multiply(gm, rn))
         } catch {

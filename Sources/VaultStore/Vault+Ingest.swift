@@ -22,7 +22,7 @@ extension Vault {
     ///   batch with `.invalidCiphertext`.
     /// - Throws: a `StoreError` whose `isBatchRefusal` is true for refusals; `.io`, `.database`, `.audit` otherwise.
     public func ingest(
-        batchAt url: URL, validateCiphertext: ([UInt8]) throws -> Void
+        batchAt url: URL, validateCiphertext: ([UInt8]) throws -> Void, finishValidation: () throws -> Void = {}
     ) throws(StoreError) -> Receipt {
         var context: [String: String] = [:]
         do {
@@ -35,7 +35,9 @@ extension Vault {
             do { reader = try BatchReader(url: url) } catch { throw StoreError.refusal(error) }
             if (try? SchoolID(reader.header.school)) != nil { context["school"] = reader.header.school }
             return try pool.write { db in
-                try ingest(db, reader: reader, contentHash: contentHash, validateCiphertext: validateCiphertext)
+                try ingest(
+                    db, reader: reader, contentHash: contentHash, validateCiphertext: validateCiphertext,
+                    finishValidation: finishValidation)
             }
         } catch {
             let storeError = StoreError.wrap(error)
@@ -51,7 +53,8 @@ extension Vault {
     }
 
     private func ingest(
-        _ db: Database, reader: BatchReader, contentHash: [UInt8], validateCiphertext: ([UInt8]) throws -> Void
+        _ db: Database, reader: BatchReader, contentHash: [UInt8], validateCiphertext: ([UInt8]) throws -> Void,
+        finishValidation: () throws -> Void
     ) throws -> Receipt {
         let batchID = Hex.encode(contentHash)
         if let receipt = try Vault.storedReceipt(db, batchID: batchID) { return receipt }
@@ -105,6 +108,9 @@ extension Vault {
                     "a record for this student, subject and term is already stored or appears earlier in the batch",
                     line: line)
             }
+        }
+        do { try finishValidation() } catch {
+            throw StoreError(.invalidCiphertext, "the batch's ciphertexts were rejected: \(error)")
         }
         let publicKey: Ed25519.PublicKey
         do { publicKey = try Ed25519.PublicKey(rawRepresentation: school.signingPublicKey) } catch {

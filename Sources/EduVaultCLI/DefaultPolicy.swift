@@ -1,0 +1,40 @@
+/// The default policy, embedded so `eduvault vault init` works from any directory.
+///
+/// Must equal `Policies/default.yaml` byte for byte (a CLI test checks it); when the file changes, regenerate this
+/// constant from it.
+enum DefaultPolicy {
+    /// The YAML text of `Policies/default.yaml`.
+    static let yaml = #"""
+# EduVault default policy. Reports cite rules by id; the file's SHA-256 is logged whenever it is loaded.
+id: eduvault-default
+version: 1
+rules:
+  - id: K-MIN
+    description: Every released cell aggregates at least this many student records.
+    min_cell_size: 10
+  - id: COMP-SUPP
+    description: When a cell is suppressed, suppress enough siblings that it cannot be recovered from totals.
+    enabled: true
+  - id: DIFF-GUARD
+    description: Refuse a cell whose record set differs from an already released cell by fewer than threshold records.
+    enabled: true
+    threshold: k
+  - id: ATTR-ALLOW
+    description: Attributes a query may group by.
+    attributes: [school, subject, region, province, county, program, grade, term, sex, residence]
+  - id: KEY-MIN
+    description: Smallest accepted Paillier modulus.
+    min_key_bits: 2048
+  - id: RETENTION
+    description: Days records are kept before they must be deleted.
+    retention_days: 1825
+  - id: ROLES
+    description: Which role may do what.
+    roles:
+      school: [batch.upload, receipt.read]
+      vault: [batch.ingest, query.aggregate, release.publish]
+      bureau: [query.request, release.decrypt]
+      auditor: [log.read, log.verify, release.verify]
+
+"""#
+}

@@ -1,0 +1,289 @@
+import ArgumentParser
+import BigNum
+import Foundation
+import Paillier
+import Primitives
+import VaultModel
+import VaultStore
+
+/// `eduvault school`: register schools and prepare their encrypted batches.
+struct SchoolCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "school",
+        abstract: "Register a school with a vault, and encrypt a school's scores into a signed batch.",
+        discussion: """
+            `add` runs at the vault: it registers the school's public facts and writes the school's secret keys \
+            file, which is then handed to the school. `encrypt` runs at the school: it turns a score CSV into a \
+            batch file that holds no student id and no readable score.
+            """,
+        subcommands: [SchoolAdd.self, SchoolEncrypt.self]
+    )
+}
+
+/// `eduvault school add`.
+struct SchoolAdd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Register a school and write its secret keys file (mode 0600).",
+        discussion: """
+            Generates the school's Ed25519 signing key and its pseudonym key, registers the school with its public \
+            attributes and the public half of the signing key, and writes both secrets to --keys-out with mode \
+            0600. Give that file to the school's IT officer over a safe channel and delete the vault's copy: \
+            whoever holds it can sign batches in the school's name and link pseudonyms to student ids.
+            Attributes are public facts used for grouping (region=rural|urban, province, county, …); names are \
+            lower-case tokens [a-z0-9_-], values 1–128 printable characters.
+            """
+    )
+
+    @OptionGroup var vault: VaultDirectoryOption
+
+    @Option(help: ArgumentHelp("The school id, [A-Za-z0-9_-]{1,64} (e.g. GP).", valueName: "id"))
+    var id: String
+
+    @Option(
+        name: .customLong("attr"),
+        help: ArgumentHelp(
+            "A public school attribute NAME=VALUE, repeatable (e.g. --attr region=rural --attr province=Gansu).",
+            valueName: "name=value"))
+    var attributes: [String] = []
+
+    @Option(help: ArgumentHelp("Where to write the school's secret keys (JSON, mode 0600).", valueName: "file"))
+    var keysOut: String
+
+    @Flag(help: "Replace an existing keys file.")
+    var force = false
+
+    func run() async throws {
+        let schoolID: SchoolID
+        do { schoolID = try SchoolID(id) } catch { throw CLIError("--id: \(error.message)") }
+        let parsed = try Self.parseAttributes(attributes)
+        let destination = URL(fileURLWithPath: keysOut)
+        let fileManager = FileManager.default
+        if fileManager.fileExists(atPath: destination.path) && !force {
+            throw CLIError("keys file already exists: \(keysOut) (remove it or pass --force)")
+        }
+        let directory = destination.deletingLastPathComponent()
+        var isDirectory: ObjCBool = false
+        guard fileManager.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CLIError("directory does not exist: \(directory.path)")
+        }
+        let opened = try vault.open()
+        let keys: SchoolKeys
+        let signingKey: Ed25519.PrivateKey
+        do {
+            keys = try SchoolKeys.generate(schoolID: schoolID, vaultID: opened.descriptor.vaultID)
+            signingKey = try keys.signingKey()
+        } catch { throw CLIError("cannot generate the school's keys: \(error.message)") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        var data: Data
+        do { data = try encoder.encode(keys) } catch { throw CLIError("cannot encode the school's keys") }
+        data.append(UInt8(ascii: "\n"))
+        // Write the secrets beside the destination first (0600), register, then move them into place: a failed
+        // registration leaves no keys file, and a registered school always has its keys.
+        let staging = directory.appendingPathComponent(
+            ".\(destination.lastPathComponent).staging-\(UInt32.random(in: 0...UInt32.max))")
+        try Files.write(data, to: staging.path, mode: 0o600, what: "school keys")
+        defer { try? fileManager.removeItem(at: staging) }
+        do {
+            try opened.registerSchool(id: schoolID, attributes: parsed, signingPublicKey: signingKey.publicKey)
+        } catch {
+            throw CLIError("cannot register school \(schoolID): \(error.description)")
+        }
+        guard rename(staging.path, destination.path) == 0 else {
+            throw CLIError(
+                "school \(schoolID) is registered but its keys could not be moved to \(keysOut); they are in "
+                    + "\(staging.path) — move that file by hand")
+        }
+        let shown = parsed.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        print(
+            "Registered school \(schoolID) in vault \(opened.descriptor.vaultID)\(shown.isEmpty ? "" : " (\(shown))")")
+        print("  keys: \(keysOut) (mode 0600; secret: give it to the school only)")
+    }
+
+    /// Parses and checks `NAME=VALUE` pairs; `region` is canonicalised to `rural` or `urban`.
+    static func parseAttributes(_ pairs: [String]) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in pairs {
+            guard let equals = pair.firstIndex(of: "=") else {
+                throw CLIError("--attr takes NAME=VALUE, e.g. --attr region=rural")
+            }
+            let name = String(pair[..<equals]).lowercased()
+            let value = String(pair[pair.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
+            let nameOK =
+                !name.isEmpty && name.utf8.count <= 32
+                && name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 || $0 == 45 }
+            guard nameOK else {
+                throw CLIError("--attr: attribute names must match [a-z0-9_-]{1,32} (e.g. region, province, county)")
+            }
+            guard !value.isEmpty else { throw CLIError("--attr \(name): the value is empty") }
+            guard result[name] == nil else { throw CLIError("--attr \(name) is given twice") }
+            if name == "region" {
+                let lowered = value.lowercased()
+                guard lowered == "rural" || lowered == "urban" else {
+                    throw CLIError("--attr region must be rural or urban")
+                }
+                result[name] = lowered
+            } else {
+                result[name] = value
+            }
+        }
+        return result
+    }
+}
+
+/// `eduvault school encrypt`.
+struct SchoolEncrypt: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encrypt",
+        abstract: "Encrypt a school's score CSV into a signed batch file for the vault.",
+        discussion: """
+            The CSV needs the columns student_id, subject and score; other columns must be attributes the vault's \
+            schema declares (grade, term, sex, residence by default). Each student id is replaced by a keyed \
+            pseudonym (HMAC-SHA-256 under the school's key), each score x is packed with x² and encrypted under the \
+            bureau's public key from the descriptor, and the batch is signed with the school's key. The file is \
+            checked completely before anything is encrypted; errors name the file, line and column, never a \
+            student id or a score. If anything fails no output file is left behind.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The vault's descriptor.json (from the vault operator).", valueName: "file"))
+    var descriptor: String
+
+    @Option(help: ArgumentHelp("This school's id; must match the keys file.", valueName: "id"))
+    var school: String
+
+    @Option(help: ArgumentHelp("This school's secret keys file (from `eduvault school add`).", valueName: "file"))
+    var keys: String
+
+    @Option(help: ArgumentHelp("The score CSV (student_id, subject, score, attribute columns).", valueName: "csv"))
+    var input: String
+
+    @Option(help: ArgumentHelp("Where to write the batch file.", valueName: "batch"))
+    var output: String
+
+    @Flag(help: "Accept a vault key below 2048 bits (test vaults only).")
+    var insecureTestKey = false
+
+    @Flag(help: "Replace an existing output file.")
+    var force = false
+
+    /// Rows encrypted per parallel chunk: bounds memory while keeping every core busy.
+    static let chunkSize = 1024
+
+    func run() async throws {
+        let description: Descriptor
+        do { description = try Descriptor.read(from: URL(fileURLWithPath: descriptor)) } catch {
+            throw CLIError("cannot read the descriptor \(descriptor): \(error.description)")
+        }
+        let keysData = try Files.read(keys, what: "school keys", limit: 64 * 1024)
+        let schoolKeys: SchoolKeys
+        do { schoolKeys = try JSONDecoder().decode(SchoolKeys.self, from: keysData) } catch {
+            throw CLIError("\(keys) is not an EduVault school keys file (eduvault-school-keys/1)")
+        }
+        guard schoolKeys.schoolID.rawValue == school else {
+            throw CLIError("the keys file belongs to school \(schoolKeys.schoolID), not --school \(school)")
+        }
+        guard schoolKeys.vaultID == description.vaultID else {
+            throw CLIError(
+                "the keys file is for vault \(schoolKeys.vaultID), the descriptor for vault \(description.vaultID)")
+        }
+        let signingKey: Ed25519.PrivateKey
+        do { signingKey = try schoolKeys.signingKey() } catch { throw CLIError("\(keys): \(error.message)") }
+        let key = try VaultSupport.paillierKey(of: description, allowInsecureSize: insecureTestKey)
+        let schema = description.schema
+        try VaultSupport.checkLayout(schema, fits: key)
+        let layout: SlotLayout
+        do { layout = try SlotLayout(slotBits: schema.slotBits, slotCount: schema.slotCount) } catch {
+            throw CLIError("the schema's slot layout is invalid: \(error.message)")
+        }
+        let schemaHash: String
+        do { schemaHash = try schema.schemaHash } catch { throw CLIError("the descriptor's schema: \(error.message)") }
+
+        let inputURL = URL(fileURLWithPath: input)
+        let outputURL = URL(fileURLWithPath: output)
+        guard FileManager.default.isReadableFile(atPath: inputURL.path) else {
+            throw CLIError("score file not found or unreadable: \(input)")
+        }
+        if FileManager.default.fileExists(atPath: outputURL.path) && !force {
+            throw CLIError("output already exists: \(output) (remove it or pass --force)")
+        }
+
+        // Pass 1: validate every row and count (the batch header states the count up front).
+        var rows = 0
+        var subjects: [String: Int] = [:]
+        do {
+            let csv = try ScoreCSV(url: inputURL, schema: schema)
+            while let row = try csv.next() {
+                rows += 1
+                subjects[row.subject, default: 0] += 1
+            }
+        } catch { throw CLIError("\(error.description); nothing was encrypted") }
+        guard rows > 0 else { throw CLIError("\(inputURL.lastPathComponent) has no score rows; nothing to encrypt") }
+
+        // Pass 2: pseudonymise, pack, encrypt in parallel chunks, stream into the batch writer.
+        let started = Date()
+        let width = key.ciphertextByteCount
+        let writer: BatchWriter
+        do {
+            writer = try BatchWriter(
+                url: outputURL,
+                header: BatchHeader(
+                    school: schoolKeys.schoolID, vault: description.vaultID, keyID: description.keyID,
+                    schemaHash: schemaHash, records: rows))
+        } catch { throw CLIError("cannot start the batch file: \(error.description)") }
+        let progress = ProgressBar("Encrypting", total: rows)
+        defer { progress.finish() }
+        do {
+            let csv = try ScoreCSV(url: inputURL, schema: schema)
+            var pending: [ScoreRow] = []
+            pending.reserveCapacity(Self.chunkSize)
+            var done = false
+            while !done {
+                pending.removeAll(keepingCapacity: true)
+                while pending.count < Self.chunkSize, let row = try csv.next() { pending.append(row) }
+                done = pending.count < Self.chunkSize
+                if pending.isEmpty { break }
+                var plaintexts: [BigNum] = []
+                plaintexts.reserveCapacity(pending.count)
+                for row in pending {
+                    let (square, overflow) = UInt64(clamping: row.score).multipliedReportingOverflow(
+                        by: UInt64(clamping: row.score))
+                    guard row.score >= 0, !overflow else {
+                        throw CLIError(
+                            "a score on line \(row.line) is outside the schema's range; no batch was written")
+                    }
+                    let x = UInt64(row.score)
+                    let slots: [UInt64] = layout.slotCount == 2 ? [x, square] : [x]
+                    plaintexts.append(try layout.pack(slots))
+                }
+                let ciphertexts = try await key.encrypt(batch: plaintexts)
+                for (row, ciphertext) in zip(pending, ciphertexts) {
+                    try writer.append(
+                        BatchRecord(
+                            pseudonym: schoolKeys.pseudonym(forStudent: row.studentID), subject: row.subject,
+                            attributes: row.attributes, ciphertext: ciphertext.bytes(width: width)))
+                }
+                progress.advance(by: pending.count)
+            }
+        } catch let error as ModelError {
+            throw CLIError("\(error.description); no batch was written")
+        } catch let error as PaillierError {
+            throw CLIError("encryption failed: \(error.message); no batch was written")
+        }
+        let digest: [UInt8]
+        do { digest = try writer.finish(signingKey: signingKey) } catch {
+            throw CLIError("\(error.description); no batch was written")
+        }
+        progress.finish()
+        let seconds = Date().timeIntervalSince(started)
+        let subjectList = subjects.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        print(
+            "Encrypted \(rows) records for school \(schoolKeys.schoolID) in " + String(format: "%.1f s", seconds)
+                + " (" + String(format: "%.0f", Double(rows) / max(seconds, 0.001)) + " records/s)")
+        print("  subjects:     \(subjectList)")
+        print("  batch:        \(output)")
+        print("  content hash: \(Hex.encode(digest))")
+        print("  vault \(description.vaultID), key \(description.keyID) (\(description.keyBits) bits)")
+    }
+}

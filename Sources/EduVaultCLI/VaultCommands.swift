@@ -1,0 +1,371 @@
+import ArgumentParser
+import Foundation
+import Paillier
+import Primitives
+import VaultAudit
+import VaultModel
+import VaultPolicy
+import VaultStore
+
+/// `eduvault vault`: create, fill and inspect a vault.
+struct VaultCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vault",
+        abstract: "Create a vault, ingest schools' encrypted batches, and check its health.",
+        discussion: """
+            A vault is a directory with vault.sqlite (ciphertexts, the school registry, the audit log) and \
+            descriptor.json (the public facts a school needs to prepare batches). The vault never holds a \
+            decryption key, a score or a student id.
+            """,
+        subcommands: [VaultInit.self, VaultIngest.self, VaultStatusCommand.self, VaultCheck.self]
+    )
+}
+
+/// `eduvault vault init`.
+struct VaultInit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create a new vault in DIR under the bureau's public key and a policy.",
+        discussion: """
+            Writes DIR/vault.sqlite and DIR/descriptor.json. The descriptor carries the public key, its key id, the \
+            score schema and the policy's id, version and SHA-256; hand it to every school (it holds no secret). \
+            The policy is --policy, else Policies/default.yaml in the current directory, else the built-in copy of \
+            that file. Keys below the policy's KEY-MIN (2048 bits) are refused; --insecure-test-key admits them by \
+            storing a TEST-ONLY variant of the policy, for tests only. An existing vault is never overwritten.
+            """
+    )
+
+    @OptionGroup var vault: VaultDirectoryOption
+
+    @Option(
+        help: ArgumentHelp("The bureau's public key (python-paillier JWK JSON, e.g. public.json).", valueName: "file"))
+    var publicKey: String
+
+    @Option(
+        help: ArgumentHelp(
+            "The policy YAML (default: Policies/default.yaml, else the built-in copy).", valueName: "file"))
+    var policy: String?
+
+    @Flag(help: "Accept a key below the policy's KEY-MIN. Test fixtures only; never for real data.")
+    var insecureTestKey = false
+
+    func run() async throws {
+        var (policyBytes, policySource) = try PolicySource.load(policy)
+        var rules = try PolicySource.parse(policyBytes, source: policySource)
+        let keyData = try Files.read(publicKey, what: "public key", limit: 1 << 20)
+        let jwk = try PublicKeyFile.jwk(from: keyData, path: publicKey)
+        let key: PublicKey
+        do { key = try PaillierJSON.decodePublicKey(keyData, allowInsecureSize: true) } catch {
+            throw CLIError("\(publicKey): \(error.message)")
+        }
+        if key.bitCount < rules.minKeyBits {
+            guard insecureTestKey else {
+                throw CLIError(
+                    "the key has \(key.bitCount) bits; policy rule KEY-MIN (\(rules.id) v\(rules.version)) requires at "
+                        + "least \(rules.minKeyBits); generate one with `eduvault keys generate` (3072 bits by default)"
+                )
+            }
+            policyBytes = try PolicySource.testOnlyVariant(of: policyBytes, bits: key.bitCount)
+            policySource = "TEST-ONLY variant of \(policySource)"
+            rules = try PolicySource.parse(policyBytes, source: policySource)
+            Terminal.note(
+                "WARNING: TEST-ONLY key (\(key.bitCount) bits, below KEY-MIN). This vault runs under policy "
+                    + "'\(rules.id)' and must never hold real student data.")
+        }
+        let schema: Schema
+        do { schema = try Schema() } catch { throw CLIError("the default schema is invalid: \(error.message)") }
+        try VaultSupport.checkLayout(schema, fits: key)
+        let vaultID = try VaultSupport.newVaultID()
+        let descriptor: Descriptor
+        do {
+            descriptor = try Descriptor(
+                vaultID: vaultID, publicKey: jwk, keyID: key.keyID, keyBits: key.bitCount,
+                schema: schema, policy: rules.reference)
+        } catch { throw CLIError("cannot describe the vault: \(error.description)") }
+        let created: Vault
+        do { created = try Vault.create(directory: vault.url, descriptor: descriptor, policyBytes: policyBytes) } catch
+        {
+            throw CLIError("cannot create the vault: \(error.description)")
+        }
+        print("Created vault \(descriptor.vaultID) in \(vault.path)")
+        print("  key:        \(descriptor.keyID) (\(descriptor.keyBits) bits)")
+        print("  policy:     \(rules.id) v\(rules.version) sha256 \(rules.sha256.prefix(16))… (\(policySource))")
+        print("  descriptor: \(created.directory.appendingPathComponent(Vault.descriptorFileName).path)")
+        print("Next: register schools with `eduvault school add --vault \(vault.path) --id ID --keys-out FILE`.")
+    }
+}
+
+/// Reading the JWK of a public key file as written (python-paillier form).
+enum PublicKeyFile {
+    /// The JWK members of a public key file, refusing private key files.
+    ///
+    /// - Throws: `CLIError` for a private key file or a file that is not a python-paillier public key.
+    static func jwk(from data: Data, path: String) throws -> PaillierPublicJWK {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw CLIError("\(path) is not valid JSON (expected a python-paillier public key)")
+        }
+        let ops = object["key_ops"] as? [String] ?? []
+        guard object["pub"] == nil, object["p"] == nil, !ops.contains("decrypt") else {
+            throw CLIError(
+                "\(path) is a private key; give the public key (public.json): the vault must never hold the private key"
+            )
+        }
+        guard let n = object["n"] as? String, !n.isEmpty else {
+            throw CLIError("\(path) has no modulus \"n\"; is it a python-paillier public key?")
+        }
+        let kid = object["kid"] as? String ?? "EduVault public key"
+        return PaillierPublicJWK(
+            kty: object["kty"] as? String ?? "DAJ", alg: object["alg"] as? String ?? "PAI-GN1",
+            keyOps: ops.isEmpty ? ["encrypt"] : ops, n: n, kid: kid)
+    }
+}
+
+/// `eduvault vault ingest`.
+struct VaultIngest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Verify and store schools' batch files, printing a receipt for each.",
+        discussion: """
+            Each batch is checked completely — registered school, this vault, this key and schema, every \
+            ciphertext (0 < c < n², gcd(c, n) = 1, exact width), the content hash and the school's signature — and \
+            stored in one transaction with its audit entry: all of it or nothing. Sending a batch again is harmless \
+            and prints "already stored". At the first refused batch the command stops with one error line and a \
+            non-zero exit; batches before it stay stored, the refusal is written to the audit log.
+            """
+    )
+
+    @OptionGroup var vault: VaultDirectoryOption
+
+    @Argument(help: ArgumentHelp("Batch files made by `eduvault school encrypt`.", valueName: "batch"))
+    var batches: [String]
+
+    func validate() throws {
+        guard !batches.isEmpty else { throw ValidationError("give at least one batch file") }
+    }
+
+    func run() async throws {
+        let opened = try vault.open()
+        let rules: Policy
+        do { rules = try opened.policy().policy } catch { throw CLIError("cannot read the vault's policy: \(error)") }
+        guard opened.descriptor.keyBits >= rules.minKeyBits else {
+            throw CLIError("the vault's key is below its own policy's KEY-MIN; the vault is damaged")
+        }
+        // The vault's own stored policy admitted this key size (a TEST-ONLY policy for fixture keys).
+        let key = try VaultSupport.paillierKey(of: opened.descriptor, allowInsecureSize: true)
+        var stored = 0
+        for path in batches {
+            let url = URL(fileURLWithPath: path)
+            let name = url.lastPathComponent
+            guard FileManager.default.isReadableFile(atPath: url.path) else {
+                throw CLIError("batch file not found or unreadable: \(path)\(earlierNote(stored))")
+            }
+            let total = (try? BatchReader(url: url).header.records) ?? 0
+            let progress = ProgressBar("Ingesting \(name)", total: total)
+            let receipt: Receipt
+            do {
+                // Width and 0 < c < n² per ciphertext; gcd(c, n) = 1 once for the whole batch (see
+                // CiphertextBatchValidator): one Montgomery product per record instead of a gcd.
+                let validator = CiphertextBatchValidator(key: key)
+                receipt = try opened.ingest(
+                    batchAt: url,
+                    validateCiphertext: { bytes in
+                        try validator.check(bytes)
+                        progress.advance()
+                    },
+                    finishValidation: validator.finish)
+            } catch {
+                progress.finish()
+                if error.isBatchRefusal {
+                    throw CLIError(
+                        "batch \(name) refused (\(error.code.rawValue)): \(error.description); nothing from it was "
+                            + "stored\(earlierNote(stored))")
+                }
+                let hint = error.code == .database ? " (disk full, a file-size limit or no write permission?)" : ""
+                throw CLIError(
+                    "could not ingest \(name): \(error.description)\(hint); nothing from it was stored"
+                        + earlierNote(stored))
+            }
+            progress.finish()
+            stored += 1
+            let state = receipt.alreadyStored ? "already stored" : "stored"
+            print(
+                "\(state): \(name)  batch \(receipt.batchID.prefix(16))…  school \(receipt.schoolID)  "
+                    + "records \(receipt.recordCount)  log #\(receipt.logIndex)")
+        }
+    }
+
+    private func earlierNote(_ stored: Int) -> String {
+        stored == 0 ? "" : " (the \(stored) batch\(stored == 1 ? "" : "es") before it stay stored)"
+    }
+}
+
+/// The JSON shape of `vault status --json`.
+struct StatusJSON: Encodable {
+    struct Key: Encodable {
+        var id: String
+        var bits: Int
+    }
+    struct School: Encodable {
+        var id: String
+        var attributes: [String: String]
+        var records: Int
+        var registered: String
+    }
+    struct Count: Encodable {
+        var school: String
+        var subject: String
+        var records: Int
+    }
+    struct Audit: Encodable {
+        var entries: Int64
+        var byKind: [String: Int]
+        enum CodingKeys: String, CodingKey {
+            case entries
+            case byKind = "by_kind"
+        }
+    }
+
+    var vaultID: String
+    var key: Key
+    var policy: PolicyReference
+    var schools: [School]
+    var records: [Count]
+    var totalRecords: Int
+    var batches: Int
+    var audit: Audit
+    var fileBytes: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case key, policy, schools, records, batches, audit
+        case vaultID = "vault_id"
+        case totalRecords = "total_records"
+        case fileBytes = "file_bytes"
+    }
+}
+
+/// `eduvault vault status`.
+struct VaultStatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show a vault's key, policy, schools, record counts and audit log length.",
+        discussion: "Counts only: no score, pseudonym or ciphertext is printed. --json gives the same as one object."
+    )
+
+    @OptionGroup var vault: VaultDirectoryOption
+
+    @Flag(help: "Print one JSON object instead of tables.")
+    var json = false
+
+    func run() async throws {
+        let opened = try vault.open()
+        let status: VaultStatus
+        var byKind: [String: Int] = [:]
+        do {
+            status = try opened.status()
+            try opened.forEachAuditEntry { byKind[$0.kind.rawValue, default: 0] += 1 }
+        } catch { throw CLIError("cannot read the vault's status: \(error.description)") }
+        var perSchool: [String: Int] = [:]
+        for count in status.recordCounts { perSchool[count.schoolID, default: 0] += count.count }
+        let total = status.recordCounts.reduce(0) { $0 + $1.count }
+        if json {
+            try VaultSupport.printJSON(
+                StatusJSON(
+                    vaultID: status.vaultID, key: .init(id: status.keyID, bits: status.keyBits), policy: status.policy,
+                    schools: status.schools.map {
+                        .init(
+                            id: $0.id.rawValue, attributes: $0.attributes, records: perSchool[$0.id.rawValue] ?? 0,
+                            registered: $0.registered)
+                    },
+                    records: status.recordCounts.map {
+                        .init(school: $0.schoolID, subject: $0.subject, records: $0.count)
+                    },
+                    totalRecords: total, batches: status.batchCount,
+                    audit: .init(entries: status.auditEntryCount, byKind: byKind), fileBytes: status.fileBytes))
+            return
+        }
+        print("Vault \(status.vaultID)  (\(vault.path))")
+        print("  key:     \(status.keyID), \(status.keyBits) bits\(status.keyBits < 2048 ? "  (TEST-ONLY)" : "")")
+        print("  policy:  \(status.policy.id) v\(status.policy.version), sha256 \(status.policy.sha256)")
+        let batches = "\(status.batchCount) batch\(status.batchCount == 1 ? "" : "es")"
+        print("  storage: \(VaultSupport.humanBytes(status.fileBytes)) on disk, \(batches), \(total) records")
+        let refused = byKind[AuditKind.batchRefused.rawValue] ?? 0
+        print("  audit:   \(status.auditEntryCount) entries\(refused > 0 ? " (\(refused) refused batches)" : "")")
+        print("")
+        if status.schools.isEmpty {
+            print("No schools registered yet (`eduvault school add`).")
+        } else {
+            print("Schools")
+            print("  " + VaultSupport.pad("id", 16) + VaultSupport.pad("records", 10) + "attributes")
+            for school in status.schools {
+                let attributes = school.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                print(
+                    "  " + VaultSupport.pad(school.id.rawValue, 16)
+                        + VaultSupport.pad(String(perSchool[school.id.rawValue] ?? 0), 10)
+                        + attributes.joined(separator: " "))
+            }
+        }
+        if !status.recordCounts.isEmpty {
+            print("")
+            print("Records by school and subject")
+            print("  " + VaultSupport.pad("school", 16) + VaultSupport.pad("subject", 16) + "records")
+            for count in status.recordCounts {
+                print(
+                    "  " + VaultSupport.pad(count.schoolID, 16) + VaultSupport.pad(count.subject, 16) + "\(count.count)"
+                )
+            }
+        }
+    }
+}
+
+/// `eduvault vault check`.
+struct VaultCheck: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check a vault's health: SQLite integrity, foreign keys, the audit hash chain and descriptor.json.",
+        discussion: """
+            Runs PRAGMA integrity_check and foreign_key_check, re-computes every audit entry's hash chain, compares \
+            descriptor.json with the copy inside the database, and prints the Merkle root over the log (RFC 6962) \
+            so it can be compared with a published checkpoint. Exits non-zero with one error line if anything is \
+            broken; run it after a crash, a restore or a disk problem.
+            """
+    )
+
+    @OptionGroup var vault: VaultDirectoryOption
+
+    func run() async throws {
+        let opened = try vault.open()
+        let report: IntegrityReport
+        var hashes: [[UInt8]] = []
+        do {
+            report = try opened.integrityCheck()
+            try opened.forEachAuditEntry { entry in hashes.append(Hex.decode(entry.hash) ?? []) }
+        } catch { throw CLIError("the checks could not run: \(error.description)") }
+        var problems: [String] = []
+        if report.sqliteIntegrity != ["ok"] {
+            problems.append("SQLite integrity_check found \(report.sqliteIntegrity.count) problem(s)")
+        }
+        if report.foreignKeyViolations > 0 {
+            problems.append("\(report.foreignKeyViolations) foreign-key violation(s)")
+        }
+        if let failure = report.auditFailure {
+            problems.append("the audit chain breaks after \(report.auditEntriesVerified) entries: \(failure.message)")
+        }
+        let descriptorURL = opened.directory.appendingPathComponent(Vault.descriptorFileName)
+        do {
+            let onDisk = try Descriptor.read(from: descriptorURL)
+            if onDisk != opened.descriptor {
+                problems.append("descriptor.json differs from the descriptor stored in the database")
+            }
+        } catch {
+            problems.append("descriptor.json is unreadable (\(error.message))")
+        }
+        guard problems.isEmpty else {
+            throw CLIError("vault \(opened.descriptor.vaultID) is damaged: " + problems.joined(separator: "; "))
+        }
+        print("sqlite integrity: ok")
+        print("foreign keys:     ok")
+        print("audit chain:      ok (\(report.auditEntriesVerified) entries)")
+        print("descriptor.json:  ok (matches the database)")
+        print("merkle root:      \(Hex.encode(MerkleTree.root(hashes))) (tree size \(hashes.count))")
+    }
+}
