@@ -28,6 +28,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Use this private key instead of generating one (e.g. Keys/test/eduvault-2048/private.json).")
     var privateKey: String?
 
+    @Option(help: "Instead of the core operations, time a query over a temporary vault of this many records.")
+    var queryRecords: Int?
+
     func run() async throws {
         guard [1024, 2048, 3072, 4096].contains(bits) else { throw CLIError("--bits must be 2048 or 3072 (or 1024/4096)") }
         guard seconds > 0, seconds <= 600 else { throw CLIError("--seconds must be between 0 and 600") }
@@ -49,7 +52,7 @@ struct BenchCommand: AsyncParsableCommand {
             key = try KeyLoading.privateKey(privateKey, insecureTestKey: true, passphraseFile: nil)
         } else {
             key = try PrivateKey.generate(bits: bits, allowInsecureSize: true)
-            if !skipKeygen {
+            if !skipKeygen && queryRecords == nil {
                 var count = 1
                 while Date().timeIntervalSince(keygenStart) < seconds {
                     key = try PrivateKey.generate(bits: bits, allowInsecureSize: true)
@@ -57,6 +60,10 @@ struct BenchCommand: AsyncParsableCommand {
                 }
                 record("keygen_per_s", Double(count) / Date().timeIntervalSince(keygenStart))
             }
+        }
+        if let queryRecords {
+            try await runQueryBenchmark(records: queryRecords, key: key)
+            return
         }
         let pub = key.publicKey
         guard pub.bitCount == bits else { throw CLIError("the key has \(pub.bitCount) bits, not --bits \(bits)") }
@@ -121,6 +128,31 @@ struct BenchCommand: AsyncParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
+    }
+
+    private func runQueryBenchmark(records: Int, key: borrowing PrivateKey) async throws {
+        guard (100...10_000_000).contains(records) else { throw CLIError("--query-records must be 100–10000000") }
+        let result = try await QueryBenchmark(records: records, bits: bits).run(key: key) { line in
+            if !json { Terminal.note("  " + line) }
+        }
+        let cores = availableCores
+        let perSecond = Double(records) / result.querySeconds
+        let figures: [(String, Double)] = [
+            ("query_records", Double(records)), ("query_seconds", result.querySeconds),
+            ("query_records_per_s", perSecond), ("query_records_per_s_per_core", perSecond / Double(cores)),
+            ("query_cells", Double(result.cells)), ("ingest_records_per_s", result.ingestPerSecond),
+            ("database_bytes", Double(result.databaseBytes)), ("peak_memory_bytes", Double(result.peakMemoryBytes)),
+        ]
+        if json {
+            var object: [String: Any] = ["bits": bits, "cores": cores, "verified": result.verified]
+            for (k, v) in figures { object[k] = (v * 100).rounded() / 100 }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            for (k, v) in figures { Terminal.note("  " + k.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%16.2f", v)) }
+            Terminal.note("  decrypted sums equal the stored plaintext: \(result.verified ? "yes" : "NO")")
+        }
+        guard result.verified else { throw CLIError("the query's decrypted sums did not match the stored plaintext") }
     }
 
     /// Operations per second of `body` on this thread for `seconds`.

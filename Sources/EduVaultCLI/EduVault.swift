@@ -12,9 +12,12 @@ public struct EduVault: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
+            DemoCommand.self,
             KeysCommand.self,
             EncryptCommand.self, DecryptCommand.self, AddCommand.self, MultiplyCommand.self,
+            QueryCommand.self, ReleaseCommand.self, SampleDataCommand.self,
             BenchCommand.self,
+            VaultCommand.self, SchoolCommand.self,
         ]
     )
 

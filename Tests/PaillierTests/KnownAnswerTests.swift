@@ -44,3 +44,42 @@ struct KnownAnswerTests {
         #expect(BigNum(bigEndian: [0, 0, 1, 0, 1]) == x)
     }
 }
+
+@Suite("BigNum fast paths agree with plain arithmetic")
+struct FastPathTests {
+    @Test("FixedBaseTable.power equals BN_mod_exp for random exponents, windows 1…8, including 0 and the maximum")
+    func fixedBaseTable() throws {
+        var rng = SeededRandom(seed: 11)
+        let m = try BigNum(decimal: "340282366920938463463374607431768211507")  // an odd 129-bit modulus
+        let context = try MontgomeryContext(modulus: m)
+        let base = rng.bigNum(below: m)
+        for window in 1...8 {
+            let table = try FixedBaseTable(context: context, base: base, exponentBits: 100, window: window)
+            var exponents = (0..<10).map { _ in rng.bigNum(below: BigNum(1).shiftedLeft(100)) }
+            exponents += [BigNum(0), BigNum(1), BigNum(1).shiftedLeft(100) - BigNum(1)]
+            for e in exponents {
+                #expect(try table.power(e) == base.power(e, modulo: m), "window \(window)")
+            }
+            #expect(table.byteCount == ((100 + window - 1) / window) * (1 << window) * context.limbCount * 8)
+        }
+    }
+
+    @Test("Constant-time and Montgomery helpers equal plain modular arithmetic")
+    func montgomery() throws {
+        var rng = SeededRandom(seed: 12)
+        let m = try BigNum(decimal: "170141183460469231731687303715884105727")  // 2^127 − 1
+        let context = try MontgomeryContext(modulus: m)
+        for _ in 0..<20 {
+            let a = rng.bigNum(below: m), b = rng.bigNum(below: m), e = rng.bigNum(below: m)
+            #expect(context.multiply(a, b) == a.multipliedModulo(b, m))
+            #expect(context.montgomeryProduct(a, context.toMontgomery(b)) == a.multipliedModulo(b, m))
+            #expect(try context.powerConstantTime(a, e.markedSecret()) == a.power(e, modulo: m))
+            var acc = ProductAccumulator(context: context)
+            try acc.multiply(a)
+            try acc.multiply(b)
+            try acc.multiply(e)
+            #expect(try acc.finalize() == a.multipliedModulo(b, m).multipliedModulo(e, m))
+        }
+        #expect(throws: BigNumError.self) { try MontgomeryContext(modulus: BigNum(10)) }
+    }
+}

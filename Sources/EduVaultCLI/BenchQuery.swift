@@ -1,0 +1,124 @@
+import BigNum
+import Foundation
+import Paillier
+import Primitives
+import VaultAggregation
+import VaultModel
+import VaultPolicy
+import VaultStore
+
+/// `eduvault bench --query-records N`: builds a temporary vault with N stored records and times a query that groups
+/// them into a few dozen cells, then checks the decrypted sums against the plaintext it stored.
+///
+/// The records are real, validated ciphertexts, but to fill a large vault quickly each one is the product of one of
+/// 256 fresh encryptions of a score and one of 64 fresh encryptions of zero (one multiplication instead of one
+/// encryption per record). Ingest still validates every ciphertext; its rate is reported as a side figure.
+struct QueryBenchmark {
+    var records: Int
+    var bits: Int
+    var schools = 40
+
+    struct Result {
+        var ingestPerSecond: Double
+        var querySeconds: Double
+        var cells: Int
+        var databaseBytes: Int64
+        var peakMemoryBytes: Int64
+        var verified: Bool
+    }
+
+    func run(key: borrowing PrivateKey, log: (String) -> Void) async throws -> Result {
+        let pub = key.publicKey
+        let shared = SharedPrivateKey(key)
+        let fm = FileManager.default
+        let root = fm.temporaryDirectory.appendingPathComponent("eduvault-bench-\(UUID().uuidString.prefix(8))")
+        try fm.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(at: root) }
+
+        let schema = try Schema()
+        let policyBytes = Array(DefaultPolicy.yaml.utf8)
+        let policy = try Policy.parse(policyBytes)
+        let jwk = try JSONDecoder().decode(PaillierPublicJWK.self, from: PaillierJSON.encodePublicKey(pub, kid: "bench"))
+        let descriptor = try Descriptor(vaultID: "bench", publicKey: jwk, keyID: pub.keyID, keyBits: pub.bitCount,
+                                        schema: schema, policy: policy.reference)
+        let vault = try Vault.create(directory: root.appendingPathComponent("vault"), descriptor: descriptor,
+                                     policyBytes: policyBytes)
+        let layout = try SlotLayout(slotBits: schema.slotBits, slotCount: schema.slotCount)
+
+        log("encrypting 256 scores and 64 zeros")
+        var rng = DemoRandom(seed: 7)
+        let scores = (0..<256).map { _ in Int(rng.next() % 1001) }
+        let bases = try await pub.encrypt(batch: scores.map { try layout.pack([UInt64($0), UInt64($0 * $0)]) })
+        let zeros = try await pub.encrypt(batch: [BigNum](repeating: BigNum(0), count: 64))
+        let provinces = ["Guangdong", "Sichuan", "Gansu"]
+        var expected: [String: (count: Int, sum: Int, sumSquares: Int)] = [:]
+
+        var ingestSeconds = 0.0
+        var record = 0
+        for s in 0..<schools {
+            let id = try SchoolID(String(format: "S%03d", s))
+            let region = s % 2 == 0 ? "rural" : "urban", province = provinces[s % 3]
+            let keys = try SchoolKeys.generate(schoolID: id, vaultID: "bench")
+            try vault.registerSchool(id: id, attributes: ["region": region, "province": province],
+                                     signingPublicKey: try keys.signingKey().publicKey)
+            let count = records / schools + (s < records % schools ? 1 : 0)
+            guard count > 0 else { continue }
+            let url = root.appendingPathComponent("\(id.rawValue).batch")
+            let writer = try BatchWriter(url: url, header: BatchHeader(school: id, vault: "bench", keyID: pub.keyID,
+                                                                       schemaHash: try schema.schemaHash, records: count))
+            for i in 0..<count {
+                let r = record + i
+                let subject = r % 2 == 0 ? "math" : "chinese"
+                let sex = (r / 2) % 2 == 0 ? "F" : "M"
+                let c = pub.add(bases[r % 256], zeros[(r / 256) % 64])
+                try writer.append(BatchRecord(pseudonym: keys.pseudonym(forStudent: "s\(r)"), subject: subject,
+                                              attributes: ["sex": sex, "term": "2025-1"],
+                                              ciphertext: c.bytes(width: pub.ciphertextByteCount)))
+                let cell = [subject, province, region, sex].joined(separator: "|")
+                let x = scores[r % 256]
+                var e = expected[cell] ?? (0, 0, 0)
+                e.count += 1
+                e.sum += x
+                e.sumSquares += x * x
+                expected[cell] = e
+            }
+            record += count
+            _ = try writer.finish(signingKey: try keys.signingKey())
+            let started = Date()
+            let validator = CiphertextBatchValidator(key: pub)
+            _ = try vault.ingest(batchAt: url, validateCiphertext: validator.check, finishValidation: validator.finish)
+            ingestSeconds += Date().timeIntervalSince(started)
+            try? fm.removeItem(at: url)
+            if (s + 1) % 10 == 0 { log("stored \(record) records (\(s + 1)/\(schools) schools)") }
+        }
+
+        log("querying \(records) records by subject, province, region, sex")
+        let engine = try QueryEngine(vault: vault)
+        let started = Date()
+        let outcome = try engine.run(Query(by: ["subject", "province", "region", "sex"]))
+        let querySeconds = Date().timeIntervalSince(started)
+        let decrypted = try await DecryptedRelease.decrypt(outcome.release, key: shared)
+        var verified = decrypted.cells.count == expected.count
+        for cell in decrypted.cells {
+            let k = ["subject", "province", "region", "sex"].map { cell.by[$0] ?? "" }.joined(separator: "|")
+            guard let e = expected[k], e.count == cell.statistics.count, cell.sum == BigNum(UInt64(e.sum)),
+                  cell.sumOfSquares == BigNum(UInt64(e.sumSquares))
+            else { verified = false; continue }
+        }
+        let size = (try? fm.attributesOfItem(atPath: root.appendingPathComponent("vault/vault.sqlite").path)[.size]
+                    as? NSNumber)?.int64Value ?? 0
+        return Result(ingestPerSecond: Double(records) / ingestSeconds, querySeconds: querySeconds,
+                      cells: outcome.release.cells.count + outcome.release.suppressed.count, databaseBytes: size,
+                      peakMemoryBytes: Self.peakMemory(), verified: verified)
+    }
+
+    /// VmHWM from /proc/self/status (peak resident memory), or 0 where unavailable.
+    static func peakMemory() -> Int64 {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let digits = line.filter(\.isNumber)
+            return (Int64(digits) ?? 0) * 1024
+        }
+        return 0
+    }
+}

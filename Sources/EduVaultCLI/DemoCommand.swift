@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import Paillier
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the whole path on an embedded vault: key, schools, encryption, ingest, query, decryption, audit.",
+        discussion: """
+            In a temporary directory: the bureau makes a key; schools in Guangdong, Sichuan and Gansu (rural and \
+            urban, some in a livestream-classroom programme) encrypt synthetic maths and Chinese scores on their \
+            own side; the vault ingests the signed batches, computes counts, means, SDs, the rural–urban gap and the \
+            livestream effect on ciphertexts, and the bureau decrypts only the released aggregates. Then a \
+            differencing attack is refused and the audit chain is checked. Every step runs the same code as the \
+            real commands. Nothing is left behind unless --keep DIR is given.
+            """
+    )
+
+    @Option(help: "Keep every file (keys, CSVs, batches, vault, releases) in this new directory.")
+    var keep: String?
+
+    @Option(help: "Number of regular schools.") var schools: Int = 12
+    @Option(help: "Students per school.") var students: Int = 120
+    @Option(help: "Bureau key size (2048 keeps the demo quick; real keys default to 3072).") var bits: Int = 2048
+    @Flag(help: "Allow --bits below 2048 (for fast tests only).") var insecureTestKey = false
+    @Option(help: "Random seed for the synthetic data.") var seed: UInt64 = 2026
+
+    func run() async throws {
+        guard (4...200).contains(schools), (12...5000).contains(students) else {
+            throw CLIError("--schools must be 4–200 (every region × programme) and --students 12–5000")
+        }
+        guard bits >= minimumProductionKeyBits || insecureTestKey else {
+            throw CLIError("--bits \(bits) is below the \(minimumProductionKeyBits)-bit minimum (--insecure-test-key allows it "
+                           + "for tests)")
+        }
+        let started = Date()
+        let fm = FileManager.default
+        let root: URL
+        if let keep {
+            guard !fm.fileExists(atPath: keep) else { throw CLIError("--keep \(keep) already exists; give a new directory") }
+            try Files.ensureDirectory(keep)
+            root = URL(fileURLWithPath: keep)
+        } else {
+            root = fm.temporaryDirectory.appendingPathComponent("eduvault-demo-\(UUID().uuidString.prefix(8))")
+            try Files.ensureDirectory(root.path)
+        }
+        defer { if keep == nil { try? fm.removeItem(at: root) } }
+        func path(_ p: String) -> String { root.appendingPathComponent(p).path }
+        let insecure = insecureTestKey ? ["--insecure-test-key"] : []
+        var step = 0
+        func say(_ title: String, _ detail: String) {
+            step += 1
+            print("\n\(step). \(title)")
+            print("   " + detail.replacingOccurrences(of: "\n", with: "\n   "))
+        }
+
+        say("Bureau: generate a \(bits)-bit Paillier key pair",
+            "The public key goes to the vault and the schools; the private key never leaves the bureau.")
+        try await run(KeysGenerate.self, ["--bits", String(bits), "--out", path("bureau")] + insecure)
+
+        say("Schools: prepare score sheets",
+            "\(schools) schools in Guangdong, Sichuan and Gansu, rural and urban, plus one 6-student rural school;\n"
+            + "\(students) students each with a maths and a Chinese score (synthetic: rural −0.30 SD,\n"
+            + "livestream classrooms +0.18 SD maths, +0.23 SD Chinese).")
+        try Files.ensureDirectory(path("schools"))
+        let plan = try SampleDataGenerator(schools: schools, students: students, smallSchools: 1, seed: seed)
+            .write(to: root.appendingPathComponent("schools"))
+
+        say("Vault: create the encrypted store", "SQLite (WAL, synchronous=FULL), policy Policies/default.yaml (k = 10).")
+        try await run(VaultInit.self, ["--vault", path("vault"), "--public-key", path("bureau/public.json")] + insecure)
+
+        say("Vault: register the schools", "Public facts only: region, province, county, programme. Each school gets "
+            + "its own signing key\nand pseudonym key, which stay at the school.")
+        try Files.ensureDirectory(path("keys"))
+        for school in plan {
+            try await run(SchoolAdd.self, [
+                "--vault", path("vault"), "--id", school.id, "--attr", "region=\(school.region)",
+                "--attr", "province=\(school.province)", "--attr", "county=\(school.county)",
+                "--attr", "program=\(school.program)", "--keys-out", path("keys/\(school.id).json"),
+            ], quiet: true)
+        }
+        print("   registered \(plan.count) schools")
+
+        say("Schools: pseudonymise, encrypt and sign, each on its own machine",
+            "Student ids become HMAC-SHA-256 pseudonyms; each score x is encrypted as one ciphertext holding x and x².")
+        try Files.ensureDirectory(path("batches"))
+        for school in plan {
+            try await run(SchoolEncrypt.self, [
+                "--descriptor", path("vault/descriptor.json"), "--school", school.id, "--keys",
+                path("keys/\(school.id).json"), "--input", path("schools/\(school.id).csv"),
+                "--output", path("batches/\(school.id).batch"),
+            ] + insecure, quiet: true)
+        }
+        let records = plan.reduce(0) { $0 + $1.students } * SampleDataGenerator.subjects.count
+        print("   \(plan.count) signed batches, \(records) encrypted scores")
+
+        say("Vault: verify and ingest the batches", "Signature, key id, schema and every ciphertext are checked; each "
+            + "batch and its audit entry\ncommit in one transaction.")
+        try await run(VaultIngest.self, ["--vault", path("vault")] + plan.map { path("batches/\($0.id).batch") }, quiet: true)
+        print("   ingested \(plan.count) batches")
+
+        say("Bureau asks: the rural–urban gap per subject",
+            "eduvault query --by subject --contrast region   (computed on ciphertexts; nothing is decrypted)")
+        try await run(QueryCommand.self, ["--vault", path("vault"), "--by", "subject", "--contrast", "region",
+                                          "--out", path("release-gap.json")], quiet: true)
+        try await run(ReleaseDecrypt.self, ["--private-key", path("bureau/private.json"), path("release-gap.json")]
+                      + insecure)
+
+        say("Bureau asks: the livestream-classroom effect per subject and region",
+            "eduvault query --by subject,region --contrast program   (gap = livestream − standard)")
+        try await run(QueryCommand.self, ["--vault", path("vault"), "--by", "subject,region", "--contrast", "program",
+                                          "--out", path("release-livestream.json")], quiet: true)
+        try await run(ReleaseDecrypt.self, ["--private-key", path("bureau/private.json"), "--baseline", "standard",
+                                            path("release-livestream.json")] + insecure)
+
+        say("Bureau asks: scores per province and subject", "eduvault query --by province,subject")
+        try await run(QueryCommand.self, ["--vault", path("vault"), "--by", "province,subject",
+                                          "--out", path("release-province.json")], quiet: true)
+        try await run(ReleaseDecrypt.self, ["--private-key", path("bureau/private.json"), path("release-province.json")]
+                      + insecure)
+
+        let small = plan.last!  // safe: the plan always ends with the small school
+        let bigCounty = SampleDataGenerator.provinces.first { $0.name == small.province }!.county  // safe: same table
+        say("Someone tries to single out the \(small.students) students of the small school \(small.id)",
+            "eduvault query --by province,subject --where county=\(bigCounty)\n"
+            + "\(small.province) minus county \(bigCounty) is exactly that school: subtracting the two releases would "
+            + "reveal its mean.")
+        try await run(QueryCommand.self, ["--vault", path("vault"), "--by", "province,subject", "--where",
+                                          "county=\(bigCounty)", "--out", path("release-attack.json")], quiet: true)
+        try await run(ReleaseDecrypt.self, ["--private-key", path("bureau/private.json"), path("release-attack.json")]
+                      + insecure)
+        print("   The \(small.province) cells are withheld [DIFF-GUARD]: they differ from released cells by fewer than "
+              + "k = 10 students.")
+
+        say("Auditor: check the vault", "SQLite integrity, foreign keys, and the hash chain over every audit entry.")
+        try await run(VaultCheck.self, ["--vault", path("vault")])
+
+        print(String(format: "\nDemo finished in %.1f s.", Date().timeIntervalSince(started))
+              + (keep.map { " Files kept in \($0)." } ?? " Temporary files removed."))
+    }
+
+    /// Runs a real subcommand in-process, as a user would from the shell.
+    private func run<C: AsyncParsableCommand>(_ type: C.Type, _ arguments: [String], quiet: Bool = false) async throws {
+        var command = try type.parse(arguments)
+        if quiet {
+            try await Output.suppressingStandardOutput { try await command.run() }
+        } else {
+            try await command.run()
+        }
+    }
+}
+
+/// Temporarily redirects standard output to /dev/null (the demo shows only its own summary for chatty steps).
+enum Output {
+    static func suppressingStandardOutput(_ body: () async throws -> Void) async throws {
+        fflush(nil)
+        let saved = dup(STDOUT_FILENO)
+        let null = open("/dev/null", O_WRONLY)
+        if saved >= 0 && null >= 0 { dup2(null, STDOUT_FILENO) }
+        defer {
+            fflush(nil)
+            if saved >= 0 {
+                dup2(saved, STDOUT_FILENO)
+                close(saved)
+            }
+            if null >= 0 { close(null) }
+        }
+        try await body()
+    }
+}
