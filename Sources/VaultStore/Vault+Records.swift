@@ -78,13 +78,8 @@ public struct PriorReleases {
 }
 
 extension Vault {
-    /// Calls `body` with every record matching `filter`, in rowid order, through a SQLite cursor (memory flat in the
-    /// number of records). The read sees one consistent snapshot.
-    ///
-    /// - Throws: `.database`; errors thrown by `body` are wrapped as `.database` unless they are `StoreError`s.
-    public func forEachRecord(
-        matching filter: RecordFilter = RecordFilter(), _ body: (StoredRecord) throws -> Void
-    ) throws(StoreError) {
+    /// The SELECT over `records` for a filter, parameterised (values never enter the SQL text), in rowid order.
+    static func recordSelect(_ filter: RecordFilter) -> (sql: String, arguments: StatementArguments) {
         var clauses: [String] = []
         var arguments = StatementArguments()
         func restrict(_ column: String, _ values: [String]?) {
@@ -98,7 +93,18 @@ extension Vault {
         restrict("subject", filter.subjects)
         restrict("term", filter.terms)
         let whereClause = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-        let sql = "SELECT rowid, school_id, subject, attrs, ciphertext FROM records" + whereClause + " ORDER BY rowid"
+        return ("SELECT rowid, school_id, subject, attrs, ciphertext FROM records" + whereClause + " ORDER BY rowid",
+                arguments)
+    }
+
+    /// Calls `body` with every record matching `filter`, in rowid order, through a SQLite cursor (memory flat in the
+    /// number of records). The read sees one consistent snapshot.
+    ///
+    /// - Throws: `.database`; errors thrown by `body` are wrapped as `.database` unless they are `StoreError`s.
+    public func forEachRecord(
+        matching filter: RecordFilter = RecordFilter(), _ body: (StoredRecord) throws -> Void
+    ) throws(StoreError) {
+        let (sql, arguments) = Vault.recordSelect(filter)
         do {
             try pool.read { db in
                 let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)

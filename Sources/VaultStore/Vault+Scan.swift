@@ -42,20 +42,7 @@ extension Vault {
         matching filter: RecordFilter = RecordFilter(), width: Int, chunkSize: Int = 4096,
         _ body: (RecordChunk) throws -> Void
     ) throws {
-        var clauses: [String] = []
-        var arguments = StatementArguments()
-        func restrict(_ column: String, _ values: [String]?) {
-            guard let values else { return }
-            clauses.append(
-                values.isEmpty
-                    ? "0" : "\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ",")))")
-            for value in values { _ = arguments.append(contentsOf: [value]) }
-        }
-        restrict("school_id", filter.schools?.map(\.rawValue))
-        restrict("subject", filter.subjects)
-        restrict("term", filter.terms)
-        let whereClause = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-        let sql = "SELECT rowid, school_id, subject, attrs, ciphertext FROM records" + whereClause + " ORDER BY rowid"
+        let (sql, arguments) = Vault.recordSelect(filter)
         try pool.read { db in
             var decoded: [String: [String: String]] = [:]
             var interned: [String: String] = [:]
