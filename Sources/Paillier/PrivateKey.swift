@@ -21,7 +21,13 @@ public struct PrivateKey: ~Copyable, Sendable {
     public init(p: BigNum, q: BigNum, publicKey: PublicKey? = nil, allowInsecureSize: Bool = false)
         throws(PaillierError)
     {
-        core = try PrivateKeyCore(p: p, q: q, publicKey: publicKey, allowInsecureSize: allowInsecureSize)
+        core = try PrivateKeyCore(p: p, q: q, publicKey: publicKey, allowInsecureSize: allowInsecureSize,
+                                  primesVerified: false)
+    }
+
+    /// For freshly generated primes: OpenSSL's generator already ran its primality tests, so they are not run twice.
+    init(generatedP p: BigNum, q: BigNum, allowInsecureSize: Bool) throws(PaillierError) {
+        core = try PrivateKeyCore(p: p, q: q, publicKey: nil, allowInsecureSize: allowInsecureSize, primesVerified: true)
     }
 
     /// Generates a key of `bits` bits with OpenSSL's prime generator: |p| = |q| = bits/2, p ≠ q, |p − q| > 2^(bits/2 − 100),
@@ -49,7 +55,7 @@ public struct PrivateKey: ~Copyable, Sendable {
                 guard p != q, (p - q).magnitude.bitCount > bits / 2 - 100 else { continue }
                 let n = p * q
                 guard n.bitCount == bits else { continue }
-                return try PrivateKey(p: p, q: q, allowInsecureSize: allowInsecureSize)
+                return try PrivateKey(generatedP: p, q: q, allowInsecureSize: allowInsecureSize)
             } catch let error as PaillierError {
                 throw error
             } catch {
@@ -87,7 +93,9 @@ final class PrivateKeyCore: Sendable {
     /// (q²)⁻¹ mod p², in Montgomery form modulo p².
     let q2InvMont: BigNum
 
-    init(p rawP: BigNum, q rawQ: BigNum, publicKey: PublicKey?, allowInsecureSize: Bool) throws(PaillierError) {
+    init(p rawP: BigNum, q rawQ: BigNum, publicKey: PublicKey?, allowInsecureSize: Bool, primesVerified: Bool)
+        throws(PaillierError)
+    {
         // Order the factors so that p > q (python-paillier accepts either).
         let (p, q) = rawP > rawQ ? (rawP.markedSecret(), rawQ.markedSecret()) : (rawQ.markedSecret(), rawP.markedSecret())
         guard p != q else { throw PaillierError(.invalidKey, "the private key's p and q are equal") }
@@ -97,7 +105,7 @@ final class PrivateKeyCore: Sendable {
         guard p.bitCount - q.bitCount <= 1 else {
             throw PaillierError(.invalidKey, "the private key's p and q differ in size by more than one bit")
         }
-        guard p.isProbablePrime, q.isProbablePrime else {
+        guard primesVerified || (p.isProbablePrime && q.isProbablePrime) else {
             throw PaillierError(.invalidKey, "the private key's p or q is not prime")
         }
         let n = p * q
