@@ -35,7 +35,7 @@ for k in keys:
     if a is None or b is None:
         continue
     print(f"{k:34} {a:12.1f} {b:12.1f} {a / b:7.2f}x")
-extra = ["encrypt_standard_per_s", "encrypt_crt_private_key_per_s", "encrypt_pooled_online_per_s",
+extra = ["keygen_per_s_all_cores", "add_per_s_all_cores", "scalar_mul_per_s_all_cores", "encrypt_standard_per_s", "encrypt_crt_private_key_per_s", "encrypt_pooled_online_per_s",
          "decrypt_per_s_all_cores", "sum_adds_per_s_all_cores", "table_bytes", "table_build_s", "pool_bytes_per_1000"]
 print("EduVault only:")
 for k in extra:

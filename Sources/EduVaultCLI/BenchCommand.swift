@@ -59,6 +59,10 @@ struct BenchCommand: AsyncParsableCommand {
                     count += 1
                 }
                 record("keygen_per_s", Double(count) / Date().timeIntervalSince(keygenStart))
+                let bits = self.bits
+                record("keygen_per_s_all_cores", try await parallelRate(cores) {
+                    _ = try PrivateKey.generate(bits: bits, allowInsecureSize: true)
+                })
             }
         }
         if let queryRecords {
@@ -94,8 +98,10 @@ struct BenchCommand: AsyncParsableCommand {
         let core = CoreBox(key: key)
         record("decrypt_per_s_all_cores", try await parallelRate(cores) { _ = try core.decrypt(c1) })
         record("add_per_s", try rate { _ = pub.add(c1, c2) })
+        record("add_per_s_all_cores", try await parallelRate(cores) { _ = pub.add(c1, c2) })
         let k = BigNum(bigEndian: try BigNum.random(bits: 64).bigEndianBytes)
         record("scalar_mul_per_s", try rate { _ = pub.multiply(c1, by: k) })
+        record("scalar_mul_per_s_all_cores", try await parallelRate(cores) { _ = pub.multiply(c1, by: k) })
 
         // Sums straight from fixed-width bytes, as the vault reads them.
         let width = pub.ciphertextByteCount
