@@ -17,7 +17,7 @@ final class BigNumStorage: @unchecked Sendable {
     }
 
     convenience init(secret: Bool) {
-        guard let bn = BN_secure_new_or_new(secret: secret) else {
+        guard let bn = BN_new() else {
             fatalError("OpenSSL could not allocate a BIGNUM")  // safe: allocation failure only
         }
         self.init(bn: bn, secret: secret)
@@ -26,11 +26,6 @@ final class BigNumStorage: @unchecked Sendable {
     deinit {
         if isSecret { BN_clear_free(bn) } else { BN_free(bn) }
     }
-}
-
-@inline(__always)
-func BN_secure_new_or_new(secret: Bool) -> OpaquePointer? {
-    BN_new()
 }
 
 /// An arbitrary-precision signed integer backed by OpenSSL's `BIGNUM`.

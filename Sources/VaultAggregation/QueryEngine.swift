@@ -172,7 +172,10 @@ public struct QueryEngine: Sendable {
         let candidates = zip(cellValues, members).map { Suppression.Candidate(values: $0, members: $1) }
         let order = candidates.indices.sorted { candidates[$0].values.lexicographicallyPrecedes(candidates[$1].values) }
         var suppressed = Suppression.primary(candidates, k: k)
-        let releaseID = Hex.encode((try? SecureRandom.bytes(16)) ?? Array(repeating: 0, count: 16))
+        let releaseID: String
+        do { releaseID = Hex.encode(try SecureRandom.bytes(16)) } catch {
+            throw AggregationError(.storage, "no release id: \(error.message)")
+        }
         let queryJSON = String(decoding: (try? JSONEncoder.sorted.encode(query)) ?? Data(), as: UTF8.self)
         let entry: AuditEntry
         do {

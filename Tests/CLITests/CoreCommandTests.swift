@@ -77,3 +77,37 @@ struct CoreCommandTests {
                            mentioning: "overflow")
     }
 }
+
+@Suite("Passphrase-protected private keys through the CLI")
+struct PassphraseCommandTests {
+    @Test("keys generate --passphrase-file seals the factors; decrypt needs the passphrase (file or environment)")
+    func sealedKeys() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pass = dir.appendingPathComponent("pass.txt")
+        try Data("correct horse battery staple\n".utf8).write(to: pass)
+        let keys = dir.appendingPathComponent("keys").path
+        let gen = try CLI.eduvault(["keys", "generate", "--bits", "512", "--insecure-test-key", "--out", keys,
+                                    "--passphrase-file", pass.path])
+        #expect(gen.status == 0, "\(gen.stderr)")
+        #expect(gen.stdout.contains("passphrase-protected"))
+        let privateFile = keys + "/private.json"
+        let text = try String(contentsOfFile: privateFile, encoding: .utf8)
+        #expect(text.contains("eduvault_sealed") && !text.contains("\"q\""))
+        let c = try CLI.eduvault(["encrypt", "--public-key", keys + "/public.json", "--insecure-test-key", "31"])
+        let cfile = dir.appendingPathComponent("c.json")
+        try Data(c.stdout.utf8).write(to: cfile)
+        let withFile = try CLI.eduvault(["decrypt", "--private-key", privateFile, "--insecure-test-key",
+                                         "--passphrase-file", pass.path, cfile.path])
+        #expect(withFile.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "31", "\(withFile.stderr)")
+        let withEnv = try CLI.eduvault(["decrypt", "--private-key", privateFile, "--insecure-test-key", cfile.path],
+                                       environment: ["EDUVAULT_PASSPHRASE": "correct horse battery staple"])
+        #expect(withEnv.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "31", "\(withEnv.stderr)")
+        expectCleanFailure(try CLI.eduvault(["decrypt", "--private-key", privateFile, "--insecure-test-key", cfile.path],
+                                            environment: ["EDUVAULT_PASSPHRASE": "wrong"]), mentioning: "passphrase")
+        expectCleanFailure(try CLI.eduvault(["decrypt", "--private-key", privateFile, "--insecure-test-key", cfile.path],
+                                            environment: ["EDUVAULT_PASSPHRASE": ""]), mentioning: "passphrase")
+        // The secret never appears in output or errors.
+        #expect(!withFile.stderr.contains("horse") && !withEnv.stderr.contains("horse"))
+    }
+}
