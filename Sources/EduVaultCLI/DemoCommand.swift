@@ -20,7 +20,7 @@ struct DemoCommand: AsyncParsableCommand {
     var keep: String?
 
     @Option(help: "Number of regular schools.") var schools: Int = 12
-    @Option(help: "Students per school.") var students: Int = 120
+    @Option(help: "Students per school.") var students: Int = 300
     @Option(help: "Bureau key size (2048 keeps the demo quick; real keys default to 3072).") var bits: Int = 2048
     @Flag(help: "Allow --bits below 2048 (for fast tests only).") var insecureTestKey = false
     @Option(help: "Random seed for the synthetic data.") var seed: UInt64 = 2026
