@@ -139,6 +139,9 @@ struct VaultIngest: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Batch files made by `eduvault school encrypt`.", valueName: "batch"))
     var batches: [String]
 
+    @Flag(help: "Print each receipt as one JSON line (batch_id, school_id, record_count, content_hash, log_index, …).")
+    var json = false
+
     func validate() throws {
         guard !batches.isEmpty else { throw ValidationError("give at least one batch file") }
     }
@@ -187,6 +190,12 @@ struct VaultIngest: AsyncParsableCommand {
             }
             progress.finish()
             stored += 1
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(receipt), as: UTF8.self))
+                continue
+            }
             let state = receipt.alreadyStored ? "already stored" : "stored"
             print(
                 "\(state): \(name)  batch \(receipt.batchID.prefix(16))…  school \(receipt.schoolID)  "

@@ -75,6 +75,16 @@ struct VaultCommandTests {
         #expect(again.stdout.components(separatedBy: "already stored: ").count - 1 == 4)
         let after = try fixture.status()
         #expect(after.total_records == status.total_records && after.audit.entries == status.audit.entries)
+
+        // --json: one receipt per line, the same original receipts.
+        let json = try CLI.eduvault(["vault", "ingest", "--vault", fixture.vault, "--json"] + batches)
+        #expect(json.status == 0, "\(json.stderr)")
+        let receipts = try json.stdout.split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:]
+        }
+        #expect(receipts.count == 4)
+        #expect(receipts.allSatisfy { $0["already_stored"] as? Bool == true && ($0["batch_id"] as? String)?.count == 64 })
+        #expect(receipts.map { $0["record_count"] as? Int ?? 0 }.reduce(0, +) == status.total_records)
     }
 
     @Test("A CSV error names file, line and column, never the id or the score, and writes nothing")
