@@ -234,6 +234,9 @@ struct SchoolEncrypt: AsyncParsableCommand {
         } catch { throw CLIError("cannot start the batch file: \(error.description)") }
         let progress = ProgressBar("Encrypting", total: rows)
         defer { progress.finish() }
+        // Ctrl-C or SIGTERM while encrypting removes the half-written temporary file before exiting.
+        let cleanup = InterruptCleanup(removing: writer.temporaryURL)
+        defer { cleanup.cancel() }
         do {
             let csv = try ScoreCSV(url: inputURL, schema: schema)
             var pending: [ScoreRow] = []

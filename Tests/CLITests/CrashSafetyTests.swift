@@ -88,3 +88,36 @@ struct CrashSafetyTests {
         #expect(try fixture.status().total_records == 1000)
     }
 }
+
+@Suite("Interrupting school encrypt")
+struct InterruptTests {
+    @Test("Ctrl-C during school encrypt exits 130 and leaves neither the batch nor its temporary file")
+    func interrupt() throws {
+        let fixture = try VaultFixture()
+        defer { fixture.remove() }
+        let keys = try fixture.addSchool("GP", ["region=urban"])
+        var csv = "student_id,subject,score\n"
+        for i in 0..<20_000 { csv += "s\(i),math,\(i % 100).5\n" }
+        let input = try fixture.write("big.csv", csv)
+        let output = fixture.path("big.batch")
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = ["school", "encrypt", "--descriptor", fixture.descriptor, "--school", "GP", "--keys", keys,
+                             "--input", input, "--output", output, "--insecure-test-key"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait until encryption is under way (the temporary file exists), then interrupt.
+        let deadline = Date().addingTimeInterval(20)
+        func temporaries() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: fixture.dir.path)) ?? []).filter { $0.hasSuffix(".tmp") }
+        }
+        while temporaries().isEmpty && process.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(process.isRunning, "encryption finished before it could be interrupted")
+        process.interrupt()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        #expect(!FileManager.default.fileExists(atPath: output))
+        #expect(temporaries().isEmpty)
+    }
+}
