@@ -126,6 +126,23 @@ struct PropertyTests {
         #expect(throws: PaillierError.self) { try layout.pack([1 << 20, 0] as [UInt64]) }
     }
 
+    @Test("The laws hold over several freshly generated keys of different sizes", arguments: [256, 384, 640])
+    func randomKeys(bits: Int) throws {
+        let fresh = try PrivateKey.generate(bits: bits, allowInsecureSize: true)
+        let p = fresh.publicKey
+        var rng = SeededRandom(seed: UInt64(bits))
+        for _ in 0..<6 {
+            let a = rng.bigNum(below: p.n), b = rng.bigNum(below: p.n), k = rng.bigNum(below: p.n)
+            let ca = try p.encrypt(a), cb = try p.encryptStandard(b)
+            #expect(try fresh.decryptRaw(ca) == a && fresh.decryptRaw(cb) == b && fresh.decryptRaw(fresh.encrypt(a)) == a)
+            #expect(try fresh.decryptRaw(p.add(ca, cb)) == (a + b).modulo(p.n))
+            #expect(try fresh.decryptRaw(p.multiply(ca, by: k)) == a.multipliedModulo(k, p.n))
+            let r = try p.rerandomize(ca)
+            #expect(r != ca)
+            #expect(try fresh.decryptRaw(r) == a)
+        }
+    }
+
     @Test("A freshly generated key satisfies every law too")
     func freshKey() throws {
         let fresh = try PrivateKey.generate(bits: 512, allowInsecureSize: true)
