@@ -224,6 +224,9 @@ struct SchoolEncrypt: AsyncParsableCommand {
         // Pass 2: pseudonymise, pack, encrypt in parallel chunks, stream into the batch writer.
         let started = Date()
         let width = key.ciphertextByteCount
+        // Ctrl-C or SIGTERM from here on removes the half-written temporary file before exiting.
+        let cleanup = InterruptCleanup(output: outputURL)
+        defer { cleanup.cancel() }
         let writer: BatchWriter
         do {
             writer = try BatchWriter(
@@ -234,9 +237,7 @@ struct SchoolEncrypt: AsyncParsableCommand {
         } catch { throw CLIError("cannot start the batch file: \(error.description)") }
         let progress = ProgressBar("Encrypting", total: rows)
         defer { progress.finish() }
-        // Ctrl-C or SIGTERM while encrypting removes the half-written temporary file before exiting.
-        let cleanup = InterruptCleanup(removing: writer.temporaryURL)
-        defer { cleanup.cancel() }
+
         do {
             let csv = try ScoreCSV(url: inputURL, schema: schema)
             var pending: [ScoreRow] = []

@@ -133,10 +133,6 @@ public final class BatchWriter {
         if !finished { try? FileManager.default.removeItem(at: temporary) }
     }
 
-    /// The temporary file the batch is written to until `finish(signingKey:)` renames it into place (so a caller
-    /// can remove it if the process is interrupted).
-    public var temporaryURL: URL { temporary }
-
     /// Appends one record.
     ///
     /// - Throws: `ModelError.malformedBatch` if more records than the header announced are appended or the
