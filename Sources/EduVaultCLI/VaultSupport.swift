@@ -3,6 +3,7 @@ import BigNum
 import Foundation
 import Paillier
 import Primitives
+import VaultAggregation
 import VaultModel
 import VaultPolicy
 import VaultStore
@@ -41,23 +42,15 @@ enum VaultSupport {
     /// - Parameter allowInsecureSize: accept a modulus below 2048 bits (test vaults only).
     /// - Throws: `CLIError` for a malformed key, a size refused without the flag, or a key id / size mismatch.
     static func paillierKey(of descriptor: Descriptor, allowInsecureSize: Bool) throws -> PublicKey {
-        let jwkData: Data
-        do { jwkData = try JSONEncoder().encode(descriptor.publicKey) } catch {
-            throw CLIError("the descriptor's public key cannot be encoded")
-        }
-        let key: PublicKey
-        do { key = try PaillierJSON.decodePublicKey(jwkData, allowInsecureSize: allowInsecureSize) } catch {
+        do { return try descriptor.paillierKey(allowInsecureSize: allowInsecureSize) } catch {
             if error.code == .keyTooSmall {
                 throw CLIError(
                     "the vault's key has \(descriptor.keyBits) bits, below \(minimumProductionKeyBits): it is a "
                         + "TEST-ONLY vault; pass --insecure-test-key only if this is a test")
             }
+            if error.code == .invalidKey { throw CLIError(error.message) }
             throw CLIError("the descriptor's public key is not usable: \(error.message)")
         }
-        guard key.keyID == descriptor.keyID, key.bitCount == descriptor.keyBits else {
-            throw CLIError("the descriptor's public key does not match its key_id / key_bits; the file was altered")
-        }
-        return key
     }
 
     /// Checks that the schema's slot layout fits under `key` (every packed plaintext below max_int ≈ n/3).

@@ -20,16 +20,11 @@ public struct QueryEngine: Sendable {
     public init(vault: Vault, workers: Int = availableCores) throws(AggregationError) {
         self.vault = vault
         self.workers = workers
-        let jwk = vault.descriptor.publicKey
-        let json = "{\"kty\":\"\(jwk.kty)\",\"alg\":\"\(jwk.alg)\",\"n\":\"\(jwk.n)\",\"key_ops\":[\"encrypt\"]}"
         do {
             // The vault accepted this key at `vault init` under its policy (KEY-MIN); it is not re-judged here.
-            key = try PaillierJSON.decodePublicKey(Data(json.utf8), allowInsecureSize: true)
+            key = try vault.descriptor.paillierKey(allowInsecureSize: true)
         } catch {
             throw AggregationError(.invalidRelease, "the vault's descriptor holds an unusable public key: \(error.message)")
-        }
-        guard key.keyID == vault.descriptor.keyID else {
-            throw AggregationError(.invalidRelease, "the vault's descriptor key id does not match its public key")
         }
     }
 

@@ -38,8 +38,10 @@ final class TestVault {
          policyYAML: String? = nil) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("aggtest-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let policyBytes = try policyYAML.map { Array($0.utf8) }
-            ?? Array(Data(contentsOf: Self.root.appendingPathComponent("Policies/default.yaml")))
+        // The fixture key has 1024 bits: lower KEY-MIN for this test vault, as `vault init --insecure-test-key` does,
+        // so the descriptor can state the key's true size.
+        let yaml = try policyYAML ?? String(contentsOf: Self.root.appendingPathComponent("Policies/default.yaml"), encoding: .utf8)
+        let policyBytes = Array(yaml.replacingOccurrences(of: "min_key_bits: 2048", with: "min_key_bits: 1024").utf8)
         let policy = try Policy.parse(policyBytes)
         let schema = try schema ?? Schema()
         self.schema = schema
@@ -47,7 +49,7 @@ final class TestVault {
         let n = Data(pub.n.bigEndianBytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         let descriptor = try Descriptor(vaultID: "vault-agg", publicKey: PaillierPublicJWK(n: n, kid: "test"),
-                                        keyID: pub.keyID, keyBits: 2048, schema: schema, policy: policy.reference)
+                                        keyID: pub.keyID, keyBits: pub.bitCount, schema: schema, policy: policy.reference)
         vault = try Vault.create(directory: directory.appendingPathComponent("vault"), descriptor: descriptor,
                                  policyBytes: policyBytes)
         let layout = try SlotLayout(slotBits: schema.slotBits, slotCount: schema.slotCount)
