@@ -1,4 +1,5 @@
 import Foundation
+import VaultModel
 
 /// File helpers with the error messages a user needs.
 enum Files {
@@ -25,34 +26,13 @@ enum Files {
         return data
     }
 
-    /// Writes `data` atomically (temporary file in the same directory, then rename) with the given mode.
-    /// Refuses to replace an existing file unless `overwrite`.
+    /// Writes `data` atomically with the given mode (``AtomicFile``: temporary file, fsync, rename, fsync of the
+    /// directory). Refuses to replace an existing file unless `overwrite`. On failure the old file is unchanged.
     static func write(_ data: Data, to path: String, mode: Int = 0o644, overwrite: Bool = false, what: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let fm = FileManager.default
-        if fm.fileExists(atPath: url.path) && !overwrite {
-            throw CLIError("\(what) already exists: \(path) (remove it or pass --force)")
-        }
-        let dir = url.deletingLastPathComponent()
-        var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
-            throw CLIError("directory does not exist: \(dir.path)")
-        }
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(UInt32.random(in: 0...UInt32.max))")
-        guard fm.createFile(atPath: tmp.path, contents: nil, attributes: [.posixPermissions: mode]) else {
-            throw CLIError("cannot write in \(dir.path) (permissions or disk full?)")
-        }
         do {
-            let handle = try FileHandle(forWritingTo: tmp)
-            try handle.write(contentsOf: data)
-            try handle.synchronize()
-            try handle.close()
-            if fm.fileExists(atPath: url.path) { _ = try fm.replaceItemAt(url, withItemAt: tmp) } else {
-                try fm.moveItem(at: tmp, to: url)
-            }
+            try AtomicFile.write(data, to: URL(fileURLWithPath: path), mode: mode_t(mode), overwrite: overwrite)
         } catch {
-            try? fm.removeItem(at: tmp)
-            throw CLIError("could not write \(what) to \(path) (disk full or no permission?)")
+            throw CLIError(error, what: what)
         }
     }
 
@@ -60,6 +40,17 @@ enum Files {
     static func ensureDirectory(_ path: String) throws {
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
             throw CLIError("cannot create directory \(path)")
+        }
+    }
+}
+
+extension CLIError {
+    /// A one-line message for a failed atomic write of `what`.
+    init(_ error: AtomicFileError, what: String) {
+        switch error.code {
+        case .exists: self.init("\(what) already exists: \(error.path) (remove it or pass --force)")
+        case .noDirectory: self.init("directory does not exist: \(error.path)")
+        case .io: self.init("could not write \(what) to \(error.path): \(error.reason); any earlier file is unchanged")
         }
     }
 }

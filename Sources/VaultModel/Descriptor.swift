@@ -137,7 +137,7 @@ public struct Descriptor: Sendable, Codable, Equatable {
         do {
             var data = try encoder.encode(self)
             data.append(UInt8(ascii: "\n"))
-            try data.write(to: url, options: .atomic)
+            try AtomicFile.write(data, to: url, overwrite: true)
         } catch {
             throw ModelError(.io, "cannot write the descriptor file", file: url.lastPathComponent)
         }
