@@ -7,14 +7,21 @@ enum DefaultPolicy {
     static let yaml = #"""
 # EduVault default policy. Reports cite rules by id; the file's SHA-256 is logged whenever it is loaded.
 id: eduvault-default
-version: 1
+version: 2
 rules:
   - id: K-MIN
     description: Every released cell aggregates at least this many student records.
     min_cell_size: 10
-  - id: COMP-SUPP
-    description: When a cell is suppressed, suppress enough siblings that it cannot be recovered from totals.
+  - id: LIN-AUDIT
+    description: >-
+      Withhold a cell when some linear combination of it and every earlier release would determine a sum,
+      difference or other weighting of fewer than k records (audited over atoms, exact arithmetic modulo a prime).
     enabled: true
+  - id: COMP-SUPP
+    description: >-
+      Cascading complementary suppression of siblings of a withheld cell. Superseded by LIN-AUDIT, which withholds
+      only the cells that would really reveal one; kept for policies that turn LIN-AUDIT off.
+    enabled: false
   - id: DIFF-GUARD
     description: Refuse a cell whose record set differs from an already released cell by fewer than threshold records.
     enabled: true

@@ -1,3 +1,4 @@
+import Foundation
 public import BigNum
 public import Paillier
 
@@ -6,9 +7,12 @@ public struct DecryptedRelease: Sendable {
     public struct Cell: Sendable {
         public var by: [String: String]
         public var statistics: CellStatistics
-        /// The exact sums (fixed-point integers): Σx and Σx².
+        /// The sums (fixed-point integers): Σx and Σx², exact, or with the release's noise in DP mode.
         public var sum: BigNum
         public var sumOfSquares: BigNum
+        /// 95% confidence intervals of the mean and the SD that include the noise (DP releases only).
+        public var meanCI95: (Double, Double)?
+        public var sdCI95: (Double, Double)?
     }
 
     public struct ContrastRow: Sendable {
@@ -54,15 +58,23 @@ extension DecryptedRelease {
             }
         }
         let plaintexts = try await decryptAll(ciphertexts, key: key)
+        let noise = try release.noise?.variances()
         var cells: [Cell] = []
         for (cell, plain) in zip(release.cells, plaintexts) {
             let slots: [BigNum]
-            do { slots = try layout.unpack(plain) } catch {
+            do {
+                slots = noise == nil ? try layout.unpack(plain) : try Self.unpackSigned(plain, layout: layout, key: pub)
+            } catch {
                 throw AggregationError(.decryption, "a cell's sum does not fit its slots: overflow, or not an EduVault sum")
             }
-            cells.append(Cell(by: cell.by, statistics: CellStatistics(count: cell.count, sum: slots[0],
-                                                                      sumOfSquares: slots[1], scale: release.scale),
-                              sum: slots[0], sumOfSquares: slots[1]))
+            let statistics = CellStatistics(count: cell.count, sum: slots[0], sumOfSquares: slots[1], scale: release.scale)
+            var decrypted = Cell(by: cell.by, statistics: statistics, sum: slots[0], sumOfSquares: slots[1])
+            if let noise {
+                let intervals = NoisyIntervals(statistics, noise: noise, scale: release.scale)
+                decrypted.meanCI95 = intervals.mean
+                decrypted.sdCI95 = intervals.sd
+            }
+            cells.append(decrypted)
         }
         var contrasts: [ContrastRow] = []
         if let attribute = release.query.contrast {
@@ -84,14 +96,34 @@ extension DecryptedRelease {
                 }
                 for (group, byValue) in groups {
                     guard let a = byValue[values[0]], let b = byValue[values[1]], a.count >= 2, b.count >= 2 else { continue }
+                    let unit = pow(10, Double(release.scale))
+                    let extra = noise.map { $0.sum / (unit * unit) * (1 / Double(a.count * a.count) + 1 / Double(b.count * b.count)) }
                     contrasts.append(ContrastRow(by: group, attribute: attribute, values: values,
-                                                 contrast: Contrast(first: a, second: b), counts: [a.count, b.count]))
+                                                 contrast: Contrast(first: a, second: b, noiseVarianceOfGap: extra ?? 0),
+                                                 counts: [a.count, b.count]))
                 }
                 let keys = release.query.by
                 contrasts.sort { l, r in keys.map { l.by[$0] ?? "" }.lexicographicallyPrecedes(keys.map { r.by[$0] ?? "" }) }
             }
         }
         return DecryptedRelease(release: release, cells: cells, contrasts: contrasts)
+    }
+
+    /// Splits a plaintext whose slots may be negative (noisy sums): the value is read as a signed residue modulo n
+    /// (python-paillier's guard band), then each w-bit slot as a signed number in ±2^(w−1).
+    static func unpackSigned(_ plain: BigNum, layout: SlotLayout, key: PublicKey) throws -> [BigNum] {
+        var value = try EncodedNumber.decode(plain, exponent: 0, key: key).mantissa
+        let modulus = BigNum(UInt64(1)).shiftedLeft(layout.slotBits)
+        let half = BigNum(UInt64(1)).shiftedLeft(layout.slotBits - 1)
+        var slots: [BigNum] = []
+        for _ in 0..<layout.slotCount {
+            var slot = value.modulo(modulus)  // 0 ..< 2^w
+            if !(slot < half) { slot = slot - modulus }
+            slots.append(slot)
+            value = (value - slot).shiftedRight(layout.slotBits)
+        }
+        guard value.isZero else { throw AggregationError(.decryption, "bits above the last slot") }
+        return slots
     }
 
     private static func decryptAll(_ ciphertexts: [Ciphertext], key: SharedPrivateKey) async throws -> [BigNum] {

@@ -1,19 +1,23 @@
+public import VaultStore
+
 /// Disclosure control for one release: which cells to withhold and why. Pure functions over cell keys, counts and
-/// member sets, so they are tested on their own.
+/// atom sets, so they are tested on their own. (``LinearAudit`` is the rule that reasons across releases.)
 public enum Suppression {
     /// Rule ids, as `Policies/default.yaml` names them.
     public static let kMin = "K-MIN"
     public static let complementary = "COMP-SUPP"
     public static let differencing = "DIFF-GUARD"
+    public static let linearAudit = "LIN-AUDIT"
 
-    /// A candidate cell: its values for each grouping attribute, its sorted member rowids.
+    /// A candidate cell: its values for each grouping attribute, its atoms (sorted ids) and record count.
     public struct Candidate: Sendable {
         public var values: [String]
-        public var members: [Int64]
-        public var count: Int { members.count }
-        public init(values: [String], members: [Int64]) {
+        public var atoms: [Int64]
+        public var count: Int
+        public init(values: [String], atoms: [Int64], count: Int) {
             self.values = values
-            self.members = members
+            self.atoms = atoms
+            self.count = count
         }
     }
 
@@ -60,30 +64,38 @@ public enum Suppression {
         return out
     }
 
-    /// DIFF-GUARD: the size of the symmetric difference of two sorted member lists, stopping early once it
-    /// reaches `limit` (O(|a| + |b|)).
-    public static func symmetricDifference(_ a: [Int64], _ b: [Int64], limit: Int) -> Int {
+    /// DIFF-GUARD: the number of records in the symmetric difference of two cells given as sorted atom lists,
+    /// stopping early once it reaches `limit` (O(|a| + |b|)). `size` gives each atom's records.
+    public static func symmetricDifference(_ a: [Int64], _ b: [Int64], size: (Int64) -> Int, limit: Int) -> Int {
         var i = 0, j = 0, diff = 0
         while i < a.count && j < b.count {
             if a[i] == b[j] {
                 i += 1
                 j += 1
             } else if a[i] < b[j] {
-                diff += 1
+                diff += size(a[i])
                 i += 1
             } else {
-                diff += 1
+                diff += size(b[j])
                 j += 1
             }
             if diff >= limit { return diff }
         }
-        return diff + (a.count - i) + (b.count - j)
+        while i < a.count && diff < limit {
+            diff += size(a[i])
+            i += 1
+        }
+        while j < b.count && diff < limit {
+            diff += size(b[j])
+            j += 1
+        }
+        return diff
     }
 
     /// Whether a new cell differs from an earlier released one by 1 … k−1 records.
-    public static func isDifferencing(_ new: [Int64], _ earlier: [Int64], k: Int) -> Bool {
-        guard abs(new.count - earlier.count) < k else { return false }
-        let d = symmetricDifference(new, earlier, limit: k)
+    public static func isDifferencing(_ new: Candidate, _ earlier: ReleaseCell, size: (Int64) -> Int, k: Int) -> Bool {
+        guard abs(new.count - earlier.recordCount) < k else { return false }
+        let d = symmetricDifference(new.atoms, earlier.atoms, size: size, limit: k)
         return d >= 1 && d < k
     }
 }

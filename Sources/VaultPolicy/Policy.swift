@@ -56,6 +56,37 @@ public struct Policy: Sendable, Equatable {
         case retention = "RETENTION"
         /// Role permissions.
         case roles = "ROLES"
+        /// Linear query auditing over atoms (optional; on when absent).
+        case linearAudit = "LIN-AUDIT"
+        /// Differential privacy: discrete Gaussian noise within a zCDP budget (optional; off when absent).
+        case differentialPrivacy = "DP"
+    }
+
+    /// The rule id a refusal cites when a release would exceed the zCDP budget (configured in rule `DP`).
+    public static let privacyBudgetRule = "DP-BUDGET"
+
+    /// Rule `DP`: zero-concentrated differential privacy for released sums.
+    public struct DifferentialPrivacy: Sendable, Equatable {
+        /// The total zCDP budget ρ of the vault, in units of 10⁻⁹ (exact: no floating-point accumulation).
+        public let rhoTotalNano: Int64
+        /// The ρ each release spends, in units of 10⁻⁹.
+        public let rhoPerReleaseNano: Int64
+
+        /// Makes a rule (values in units of 10⁻⁹).
+        public init(rhoTotalNano: Int64, rhoPerReleaseNano: Int64) {
+            self.rhoTotalNano = rhoTotalNano
+            self.rhoPerReleaseNano = rhoPerReleaseNano
+        }
+
+        /// A ρ in units of 10⁻⁹ as a decimal string (`0.05`).
+        public static func decimal(nano: Int64) -> String {
+            let whole = nano / 1_000_000_000, fraction = nano % 1_000_000_000
+            guard fraction != 0 else { return String(whole) }
+            var digits = String(fraction)
+            digits = String(repeating: "0", count: 9 - digits.count) + digits
+            while digits.hasSuffix("0") { digits.removeLast() }
+            return "\(whole).\(digits)"
+        }
     }
 
     /// Policy id, e.g. `eduvault-default`.
@@ -81,6 +112,10 @@ public struct Policy: Sendable, Equatable {
     public let retentionDays: Int
     /// `ROLES`: role name → permitted actions.
     public let roles: [String: Set<String>]
+    /// `LIN-AUDIT`: whether releases are audited as linear algebra over atoms (on unless the policy turns it off).
+    public let linearAudit: Bool
+    /// `DP`: differential privacy, when the policy asks for it.
+    public let differentialPrivacy: DifferentialPrivacy?
 
     /// Whether `role` may perform `action` under `ROLES`.
     public func permits(role: String, action: String) -> Bool { roles[role]?.contains(action) ?? false }
@@ -173,6 +208,21 @@ public struct Policy: Sendable, Equatable {
             roles[role] = Set(names)
         }
         self.roles = roles
+        if let rule = byID[.linearAudit] {
+            linearAudit = try Fields.bool(rule, "enabled", in: "rule LIN-AUDIT")
+        } else {
+            linearAudit = true
+        }
+        if let rule = byID[.differentialPrivacy], try Fields.bool(rule, "enabled", in: "rule DP") {
+            let total = try Fields.nano(rule, "rho_total", in: "rule DP")
+            let perRelease = try Fields.nano(rule, "rho_per_release", in: "rule DP")
+            guard perRelease <= total else {
+                throw PolicyError(.invalidValue, "rule DP: 'rho_per_release' must not exceed 'rho_total'")
+            }
+            differentialPrivacy = DifferentialPrivacy(rhoTotalNano: total, rhoPerReleaseNano: perRelease)
+        } else {
+            differentialPrivacy = nil
+        }
     }
 
     /// The policy reference a descriptor carries.
@@ -203,6 +253,30 @@ private enum Fields {
         guard let value = field.bool else {
             throw PolicyError(.invalidValue, "\(place): '\(key)' must be true or false")
         }
+        return value
+    }
+
+    /// A positive decimal with at most 9 places (e.g. `0.05`), in units of 10⁻⁹, at most 10⁶.
+    static func nano(_ node: Node, _ key: String, in place: String) throws(PolicyError) -> Int64 {
+        guard let field = node[key] else { throw PolicyError(.missingField, "\(place) needs '\(key)'") }
+        let invalid = PolicyError(.invalidValue, "\(place): '\(key)' must be a positive decimal such as 0.05 "
+                                  + "(at most 9 decimal places, at most 1000000)")
+        guard let text = field.scalar?.string, field.bool == nil, !text.isEmpty, text.count <= 20 else { throw invalid }
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = parts.first, !whole.isEmpty, whole.allSatisfy({ $0.isASCII && $0.isNumber }),
+              let wholeValue = Int64(whole), wholeValue <= 1_000_000
+        else { throw invalid }
+        var fractionValue: Int64 = 0
+        if parts.count == 2 {
+            let fraction = parts[1]
+            guard !fraction.isEmpty, fraction.count <= 9, fraction.allSatisfy({ $0.isASCII && $0.isNumber }),
+                  let digits = Int64(fraction)
+            else { throw invalid }
+            fractionValue = digits
+            for _ in fraction.count..<9 { fractionValue *= 10 }
+        }
+        let value = wholeValue * 1_000_000_000 + fractionValue
+        guard value > 0 else { throw invalid }
         return value
     }
 

@@ -30,7 +30,12 @@ extension Vault {
             do { contentHash = try BatchReader.contentHash(of: url) } catch { throw StoreError.refusal(error) }
             let hashHex = Hex.encode(contentHash)
             context["batch"] = hashHex
-            if let receipt = try pool.read({ db in try Vault.storedReceipt(db, batchID: hashHex) }) { return receipt }
+            if let receipt = try pool.read({ db in try Vault.storedReceipt(db, batchID: hashHex) }) {
+                // A re-sent batch verifies like a new one before it gets the original receipt: the lookup key
+                // covers only the content, so a copy with its trailer or signature cut off must not pass.
+                try verifyResent(url, contentHash: contentHash, receipt: receipt)
+                return receipt
+            }
             let reader: BatchReader
             do { reader = try BatchReader(url: url) } catch { throw StoreError.refusal(error) }
             if (try? SchoolID(reader.header.school)) != nil { context["school"] = reader.header.school }
@@ -77,9 +82,13 @@ extension Vault {
         let schema = descriptor.schema
         let insert = try db.makeStatement(
             sql: """
-                INSERT INTO records (batch_id, school_id, pseudonym, subject, attrs, term, ciphertext)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO records (batch_id, school_id, pseudonym, subject, attrs, term, ciphertext, atom_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+        let insertAtom = try db.makeStatement(
+            sql: "INSERT INTO atoms (batch_id, school_id, subject, attrs, record_count) VALUES (?, ?, ?, ?, 0)")
+        // Atoms of this batch, keyed by subject and canonical attributes: (id, records).
+        var atoms: [String: (id: Int64, count: Int)] = [:]
         while let record = try nextRecord(reader) {
             let line = reader.lineNumber
             let subject = try? schema.normalizeSubject(record.subject)
@@ -97,10 +106,21 @@ extension Vault {
             do { try validateCiphertext(record.ciphertext) } catch {
                 throw StoreError(.invalidCiphertext, "the ciphertext was rejected: \(error)", line: line)
             }
+            let attrsText = try CanonicalJSON.string(attributes)
+            let atomKey = record.subject + "\u{1F}" + attrsText
+            let atomID: Int64
+            if let atom = atoms[atomKey] {
+                atomID = atom.id
+                atoms[atomKey] = (atom.id, atom.count + 1)
+            } else {
+                try insertAtom.execute(arguments: [batchID, header.school, record.subject, attrsText])
+                atomID = db.lastInsertedRowID
+                atoms[atomKey] = (atomID, 1)
+            }
             do {
                 try insert.execute(arguments: [
-                    batchID, header.school, Data(record.pseudonym.bytes), record.subject,
-                    try CanonicalJSON.string(attributes), attributes["term"] ?? "", Data(record.ciphertext),
+                    batchID, header.school, Data(record.pseudonym.bytes), record.subject, attrsText,
+                    attributes["term"] ?? "", Data(record.ciphertext), atomID,
                 ])
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
                 throw StoreError(
@@ -120,6 +140,8 @@ extension Vault {
         guard reader.contentHash == contentHash else {
             throw StoreError(.changedDuringIngest, "the file changed while it was being ingested; send it again")
         }
+        let countAtom = try db.makeStatement(sql: "UPDATE atoms SET record_count = ? WHERE id = ?")
+        for atom in atoms.values { try countAtom.execute(arguments: [atom.count, atom.id]) }
         let received = Timestamp.now()
         let entry = try AuditLog.append(
             db, kind: .batchIngested,
@@ -135,6 +157,25 @@ extension Vault {
         return Receipt(
             batchID: batchID, schoolID: school.id, recordCount: header.records, contentHash: batchID,
             logIndex: entry.index, receivedAt: received, alreadyStored: false)
+    }
+
+    /// Reads a re-sent batch to the end and checks its trailer hash and signature under the registered key of the
+    /// school that sent the stored copy.
+    private func verifyResent(_ url: URL, contentHash: [UInt8], receipt: Receipt) throws {
+        let reader: BatchReader
+        do { reader = try BatchReader(url: url) } catch { throw StoreError.refusal(error) }
+        while try nextRecord(reader) != nil {}
+        guard let school = try pool.read({ db in try Vault.school(db, id: receipt.schoolID.rawValue) }) else {
+            throw StoreError(.unknownSchool, "the batch's school is no longer registered")
+        }
+        let publicKey: Ed25519.PublicKey
+        do { publicKey = try Ed25519.PublicKey(rawRepresentation: school.signingPublicKey) } catch {
+            throw StoreError(.badSignature, "the school's registered key is not a valid Ed25519 key")
+        }
+        do { try reader.verify(publicKey: publicKey) } catch { throw StoreError.refusal(error) }
+        guard reader.contentHash == contentHash else {
+            throw StoreError(.changedDuringIngest, "the file changed while it was being read; send it again")
+        }
     }
 
     private func nextRecord(_ reader: BatchReader) throws -> BatchRecord? {

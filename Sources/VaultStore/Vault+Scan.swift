@@ -1,66 +1,85 @@
 import Foundation
 import GRDB
-public import VaultAudit
 import VaultModel
 
-/// A chunk of records for the aggregation hot loop: parallel arrays plus the ciphertexts packed back to back at a
-/// fixed width, so a summing thread walks one contiguous buffer.
+/// A chunk of records for the aggregation hot loop: atom ids plus the ciphertexts packed back to back at a fixed
+/// width, so a summing thread walks one contiguous buffer.
 public struct RecordChunk: Sendable {
-    /// SQLite rowids, increasing.
-    public var rowIDs: [Int64] = []
-    /// School ids (shared strings; one per record).
-    public var schoolIDs: [String] = []
-    /// Subjects.
-    public var subjects: [String] = []
-    /// Per-record attributes, decoded once per distinct stored JSON text and shared.
-    public var attributes: [[String: String]] = []
+    /// Each record's atom id.
+    public var atomIDs: [Int64] = []
     /// Ciphertexts, `width` bytes each, in record order.
     public var ciphertexts: [UInt8] = []
     /// The ciphertext width.
     public var width: Int
 
     /// The number of records.
-    public var count: Int { rowIDs.count }
+    public var count: Int { atomIDs.count }
 
     init(width: Int, capacity: Int) {
         self.width = width
-        rowIDs.reserveCapacity(capacity)
-        schoolIDs.reserveCapacity(capacity)
-        subjects.reserveCapacity(capacity)
-        attributes.reserveCapacity(capacity)
+        atomIDs.reserveCapacity(capacity)
         ciphertexts.reserveCapacity(capacity * width)
     }
 }
 
+/// An atom: the records of one batch that share subject and attributes. No query can split one.
+public struct Atom: Sendable, Equatable {
+    /// The atom id (stable; atoms never change once their batch is stored).
+    public var id: Int64
+    /// The batch its records arrived in.
+    public var batchID: String
+    /// The school.
+    public var schoolID: String
+    /// The subject.
+    public var subject: String
+    /// The per-record attributes (term included).
+    public var attributes: [String: String]
+    /// The number of records.
+    public var recordCount: Int
+}
+
 extension Vault {
-    /// Streams the records matching `filter` in chunks of up to `chunkSize`, reading each ciphertext BLOB without
-    /// an intermediate copy and decoding each distinct attribute JSON only once. Memory is bounded by one chunk
-    /// plus the distinct attribute sets.
+    /// Every atom, by id.
     ///
-    /// - Throws: `.invalidRecord` if a stored ciphertext is not `width` bytes; `.database`; `body`'s errors.
+    /// - Throws: `.database`, or `.invalidRecord` for attributes that are not canonical JSON.
+    public func atoms() throws(StoreError) -> [Atom] {
+        do {
+            return try pool.read { db in
+                var decoded: [String: [String: String]] = [:]
+                return try Row.fetchAll(
+                    db, sql: "SELECT id, batch_id, school_id, subject, attrs, record_count FROM atoms ORDER BY id"
+                ).map { row in
+                    let text: String = row[4]
+                    let attributes: [String: String]
+                    if let cached = decoded[text] { attributes = cached } else {
+                        attributes = try CanonicalJSON.decode([String: String].self, from: Array(text.utf8), what: "attrs")
+                        decoded[text] = attributes
+                    }
+                    return Atom(id: row[0], batchID: row[1], schoolID: row[2], subject: row[3], attributes: attributes,
+                                recordCount: row[5])
+                }
+            }
+        } catch { throw StoreError.wrap(error) }
+    }
+
+    /// Streams the records matching `filter` in chunks of up to `chunkSize`: atom ids and ciphertext bytes, read
+    /// without an intermediate copy. Memory is bounded by one chunk.
+    ///
+    /// - Throws: `.invalidRecord` if a stored ciphertext is not `width` bytes or a record has no atom; `.database`;
+    ///   `body`'s errors.
     public func forEachRecordChunk(
         matching filter: RecordFilter = RecordFilter(), width: Int, chunkSize: Int = 4096,
         _ body: (RecordChunk) throws -> Void
     ) throws {
-        let (sql, arguments) = Vault.recordSelect(filter)
+        let (sql, arguments) = Vault.recordSelect(filter, columns: "atom_id, ciphertext")
         try pool.read { db in
-            var decoded: [String: [String: String]] = [:]
-            var interned: [String: String] = [:]
-            func intern(_ s: String) -> String {
-                if let existing = interned[s] { return existing }
-                interned[s] = s
-                return s
-            }
             var chunk = RecordChunk(width: width, capacity: chunkSize)
             let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
             while let row = try rows.next() {
-                let attrsText: String = row[3]
-                let attrs: [String: String]
-                if let cached = decoded[attrsText] { attrs = cached } else {
-                    attrs = try CanonicalJSON.decode([String: String].self, from: Array(attrsText.utf8), what: "attrs")
-                    decoded[attrsText] = attrs
+                guard let atom = row[0] as Int64? else {
+                    throw StoreError(.invalidRecord, "a stored record has no atom; run `vault check`")
                 }
-                let ok = try row.withUnsafeData(atIndex: 4) { data -> Bool in
+                let ok = try row.withUnsafeData(atIndex: 1) { data -> Bool in
                     guard let data, data.count == width else { return false }
                     chunk.ciphertexts.append(contentsOf: data)
                     return true
@@ -68,32 +87,13 @@ extension Vault {
                 guard ok else {
                     throw StoreError(.invalidRecord, "a stored ciphertext does not have the key's width; run `vault check`")
                 }
-                chunk.rowIDs.append(row[0])
-                chunk.schoolIDs.append(intern(row[1]))
-                chunk.subjects.append(intern(row[2]))
-                chunk.attributes.append(attrs)
+                chunk.atomIDs.append(atom)
                 if chunk.count >= chunkSize {
                     try body(chunk)
                     chunk = RecordChunk(width: width, capacity: chunkSize)
                 }
             }
             if chunk.count > 0 { try body(chunk) }
-        }
-    }
-
-    /// Stores a release whose cells are decided inside the write transaction: `decide` sees every earlier released
-    /// cell (for the differencing guard) and returns the cells to store, so the guard and the insert are atomic.
-    /// If `decide` throws, nothing is written and its error is rethrown unchanged.
-    @discardableResult
-    public func recordRelease(
-        id: String, queryJSON: String, details: [String: String],
-        decide: (PriorReleases) throws -> [ReleaseCell]
-    ) throws -> AuditEntry {
-        var decided: [ReleaseCell] = []
-        return try withoutActuallyEscaping(decide) { decide in
-            try recordRelease(id: id, queryJSON: queryJSON, cellsProvider: { decided }, details: details) { prior in
-                decided = try decide(prior)
-            }
         }
     }
 }

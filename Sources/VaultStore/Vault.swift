@@ -213,6 +213,52 @@ enum VaultMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("v2") { db in
+            // Atoms: the records of one batch that share subject and attributes. No query can split one, so
+            // disclosure control (LIN-AUDIT, DIFF-GUARD) reasons over atoms, and a released cell is stored as the
+            // sorted ids of its atoms (its member set is the records of those atoms: atoms never change).
+            try db.execute(
+                sql: """
+                    CREATE TABLE atoms (
+                        id INTEGER PRIMARY KEY,
+                        batch_id TEXT NOT NULL REFERENCES batches(id) DEFERRABLE INITIALLY DEFERRED,
+                        school_id TEXT NOT NULL REFERENCES schools(id),
+                        subject TEXT NOT NULL,
+                        attrs TEXT NOT NULL,
+                        record_count INTEGER NOT NULL CHECK (record_count >= 0),
+                        UNIQUE (batch_id, subject, attrs)
+                    );
+                    ALTER TABLE records ADD COLUMN atom_id INTEGER REFERENCES atoms(id);
+                    INSERT INTO atoms (batch_id, school_id, subject, attrs, record_count)
+                        SELECT batch_id, school_id, subject, attrs, COUNT(*) FROM records
+                        GROUP BY batch_id, subject, attrs ORDER BY MIN(rowid);
+                    UPDATE records SET atom_id = (
+                        SELECT id FROM atoms WHERE atoms.batch_id = records.batch_id
+                            AND atoms.subject = records.subject AND atoms.attrs = records.attrs);
+                    ALTER TABLE release_cells ADD COLUMN atoms BLOB;
+                    ALTER TABLE releases ADD COLUMN dp_rho_nano INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE lin_audit (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        k INTEGER NOT NULL,
+                        prime INTEGER NOT NULL,
+                        releases INTEGER NOT NULL,
+                        last_log_index INTEGER NOT NULL,
+                        state BLOB NOT NULL
+                    );
+                    """)
+            // Cells released before v2 stored member rowids: derive their atoms.
+            let cells = try Row.fetchAll(db, sql: "SELECT rowid, members FROM release_cells")
+            let atomOf = try db.makeStatement(sql: "SELECT atom_id FROM records WHERE rowid = ?")
+            for cell in cells {
+                var atoms = Set<Int64>()
+                for member in try MemberSet.decode(cell["members"] as Data) {
+                    if let atom = try Int64.fetchOne(atomOf, arguments: [member]) { atoms.insert(atom) }
+                }
+                try db.execute(
+                    sql: "UPDATE release_cells SET atoms = ? WHERE rowid = ?",
+                    arguments: [Data(try MemberSet.encode(atoms.sorted())), cell["rowid"] as Int64])
+            }
+        }
         return migrator
     }
 }

@@ -86,7 +86,9 @@ final class TestVault {
     /// Member rowids of every released cell so far.
     func releasedMemberSets() throws -> [[Int64]] {
         var out: [[Int64]] = []
-        try vault.forEachReleasedCell { out.append($0.cell.members) }
+        var atomSets: [[Int64]] = []
+        try vault.forEachReleasedCell { atomSets.append($0.cell.atoms) }
+        for atoms in atomSets { out.append(try vault.memberRowIDs(ofAtoms: atoms)) }
         return out
     }
 }

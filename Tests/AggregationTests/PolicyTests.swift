@@ -21,14 +21,28 @@ struct PolicyTests {
                                    schema: schema, policyYAML: policy)
     }
 
+    /// The default policy with LIN-AUDIT off and the legacy COMP-SUPP cascade on (the rules before LIN-AUDIT).
+    static func legacyPolicy() throws -> String {
+        let yaml = try String(contentsOf: TestVault.root.appendingPathComponent("Policies/default.yaml"), encoding: .utf8)
+        let legacy = yaml
+            .replacingOccurrences(of: "modulo a prime).\n    enabled: true", with: "modulo a prime).\n    enabled: false")
+            .replacingOccurrences(of: "turn LIN-AUDIT off.\n    enabled: false", with: "turn LIN-AUDIT off.\n    enabled: true")
+        precondition(legacy.components(separatedBy: "enabled: false").count == 2, "the default policy changed shape")
+        return legacy
+    }
+
+    /// The default policy with DIFF-GUARD off: LIN-AUDIT alone stands between the analyst and a small total.
+    static func linearOnlyPolicy() throws -> String {
+        let yaml = try String(contentsOf: TestVault.root.appendingPathComponent("Policies/default.yaml"), encoding: .utf8)
+        let policy = yaml.replacingOccurrences(of: "fewer than threshold records.\n    enabled: true",
+                                               with: "fewer than threshold records.\n    enabled: false")
+        precondition(policy != yaml, "the default policy changed shape")
+        return policy
+    }
+
     @Test("K-MIN: a cell below k is suppressed without a value; a cell of exactly k is released")
     func kMin() async throws {
-        // COMP-SUPP off, to see K-MIN alone (with it on, a 2×2 table with one small cell is withheld whole).
-        let yaml = try String(contentsOf: TestVault.root.appendingPathComponent("Policies/default.yaml"), encoding: .utf8)
-            .replacingOccurrences(of: "cannot be recovered from totals.\n    enabled: true",
-                                  with: "cannot be recovered from totals.\n    enabled: false")
-        #expect(yaml.contains("enabled: false"))
-        let vault = try await makeVault(female: 10, male: 4, policy: yaml)
+        let vault = try await makeVault(female: 10, male: 4)
         let result = try await vault.ask(Query(by: ["school", "sex"]))
         #expect(result.cells.contains { $0.by == ["school": "S", "sex": "F"] && $0.statistics.count == 10 })
         let suppressed = result.release.suppressed.first { $0.by == ["school": "S", "sex": "M"] }
@@ -38,9 +52,32 @@ struct PolicyTests {
         #expect(!raw.contains("sum") && !raw.contains("count"))
     }
 
-    @Test("COMP-SUPP: the sibling of a suppressed cell is withheld too, so totals cannot recover it")
+    @Test("No cascade: one small cell costs one cell; the margin that would reveal it is withheld by LIN-AUDIT later")
+    func noCascade() async throws {
+        let vault = try await makeVault(female: 12, male: 3, policy: try Self.linearOnlyPolicy())
+        let table = try await vault.ask(Query(by: ["school", "sex"]))
+        #expect(table.release.suppressed.map(\.rule) == ["K-MIN"])
+        #expect(table.cells.count == 3)
+        // School S's total would be its released women plus the withheld men: withheld. T's total is released.
+        let margin = try await vault.ask(Query(by: ["school"]))
+        #expect(margin.release.suppressed.map { [$0.by["school"]!, $0.rule] } == [["S", "LIN-AUDIT"]])
+        #expect(margin.cells.map { $0.by["school"]! } == ["T"])
+        // And the men of both schools: T's men are released, so S's three would follow.
+        let men = try await vault.ask(Query(by: ["region"], filters: ["sex": "M"]))
+        #expect(men.release.suppressed.map { [$0.by["region"]!, $0.rule] } == [["rural", "K-MIN"]])
+        let all = try await vault.ask(Query(by: ["sex"]))
+        #expect(all.release.suppressed.map { [$0.by["sex"]!, $0.rule] } == [["M", "LIN-AUDIT"]])
+        // With DIFF-GUARD on (the default), the same margin is withheld by that rule first: S's total differs
+        // from its released women by three records. DIFF-GUARD is the one-step special case of LIN-AUDIT.
+        let guarded = try await makeVault(female: 12, male: 3)
+        _ = try await guarded.ask(Query(by: ["school", "sex"]))
+        let guardedMargin = try await guarded.ask(Query(by: ["school"]))
+        #expect(guardedMargin.release.suppressed.map { [$0.by["school"]!, $0.rule] } == [["S", "DIFF-GUARD"]])
+    }
+
+    @Test("COMP-SUPP (legacy, when a policy turns LIN-AUDIT off): the siblings of a suppressed cell are withheld too")
     func complementary() async throws {
-        let vault = try await makeVault(female: 12, male: 3)
+        let vault = try await makeVault(female: 12, male: 3, policy: try Self.legacyPolicy())
         let result = try await vault.ask(Query(by: ["school", "sex"]))
         let rules = Dictionary(uniqueKeysWithValues: result.release.suppressed.map { ($0.by["school"]! + $0.by["sex"]!, $0.rule) })
         #expect(rules["SM"] == "K-MIN")
@@ -49,7 +86,7 @@ struct PolicyTests {
         // for each sex, so S = total − T cannot be formed either.
         #expect(result.release.suppressed.count >= 3)
         // Passing case: when no cell is small, nothing is suppressed.
-        let clean = try await makeVault(female: 12, male: 12)
+        let clean = try await makeVault(female: 12, male: 12, policy: try Self.legacyPolicy())
         #expect(try await clean.ask(Query(by: ["school", "sex"])).release.suppressed.isEmpty)
     }
 
@@ -61,9 +98,13 @@ struct PolicyTests {
         // S's women are S minus one man: withheld.
         let attack = try await vault.ask(Query(by: ["school"], filters: ["sex": "F"]))
         #expect(attack.release.suppressed.contains { $0.by["school"] == "S" && $0.rule == "DIFF-GUARD" })
-        // T's women would be released on their own (30 records from T), but with S's cell withheld COMP-SUPP
-        // withholds T's too: otherwise "all women" from another query minus T's women would give S's.
-        #expect(attack.cells.isEmpty)
+        // T's women are released: nothing released so far isolates fewer than k records with them.
+        #expect(attack.cells.map { $0.by["school"] } == ["T"])
+        // "All women" minus T's women would be S's women, and S minus those the one man: LIN-AUDIT withholds both
+        // sexes' totals (T's men follow from T minus T's women).
+        let bySex = try await vault.ask(Query(by: ["sex"]))
+        #expect(bySex.cells.isEmpty)
+        #expect(Set(bySex.release.suppressed.map(\.rule)) == ["LIN-AUDIT"])
         // Passing case: a cell that differs from an earlier one by ≥ k records is released.
         let other = try await makeVault(female: 12, male: 12)
         _ = try await other.ask(Query(by: ["school"]))

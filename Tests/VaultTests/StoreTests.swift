@@ -161,34 +161,102 @@ import VaultStore
         let tables = try DatabaseQueue(path: path).read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         }
-        for table in ["audit_log", "batches", "meta", "records", "release_cells", "releases", "schools"] {
+        for table in ["atoms", "audit_log", "batches", "lin_audit", "meta", "records", "release_cells", "releases", "schools"] {
             #expect(tables.contains(table))
         }
         let migrations = try DatabaseQueue(path: path).read { db in
             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
         }
-        #expect(migrations == ["v1"])
+        #expect(migrations == ["v1", "v2"])
     }
 
-    @Test func releasesStoreCellsAndMembers() throws {
+    @Test func releasesStoreCellsAndAtoms() throws {
         let h = try Harness()
         _ = try h.vault.ingest(batchAt: try h.batch(count: 5)) { _ in }
+        let atoms = try h.vault.atoms()
+        #expect(atoms.count == 1 && atoms[0].recordCount == 5 && atoms[0].attributes == ["term": "2024-1", "sex": "F"])
         var ids: [Int64] = []
         try h.vault.forEachRecord { ids.append($0.rowID) }
+        let atomIDs = atoms.map(\.id)
         let entry = try h.vault.recordRelease(
-            id: "r1", queryJSON: "{}", cells: [ReleaseCell(key: "all", recordCount: 5, members: ids)],
+            id: "r1", queryJSON: "{}", cells: [ReleaseCell(key: "all", recordCount: 5, atoms: atomIDs)],
             details: ["query_sha256": "00"])
         #expect(entry.kind == .queryReleased)
         var cells: [ReleasedCell] = []
         try h.vault.forEachReleasedCell { cells.append($0) }
-        #expect(cells == [ReleasedCell(releaseID: "r1", cell: ReleaseCell(key: "all", recordCount: 5, members: ids))])
+        #expect(cells == [ReleasedCell(releaseID: "r1", logIndex: entry.index,
+                                       cell: ReleaseCell(key: "all", recordCount: 5, atoms: atomIDs))])
+        #expect(try h.vault.memberRowIDs(ofAtoms: atomIDs) == ids)
         struct Refused: Error {}
         #expect(throws: Refused.self) {
-            try h.vault.recordRelease(id: "r2", queryJSON: "{}", cells: [], details: [:]) { prior in
+            try h.vault.recordRelease(id: "r2", queryJSON: "{}", details: [:]) { prior in
                 try prior.forEachCell { _ in throw Refused() }
+                return ReleaseDecision(cells: [])
             }
         }
+        // A release whose file cannot be handed over is not recorded.
+        #expect(throws: Refused.self) {
+            try h.vault.recordRelease(id: "r3", queryJSON: "{}", details: [:], decide: { _ in ReleaseDecision(cells: []) },
+                                      deliver: { _, _ in throw Refused() })
+        }
         #expect(try h.kinds().filter { $0 == "query.released" }.count == 1)
+    }
+
+    @Test("A vault made before atoms (schema v1) migrates: atoms from records, released cells' atoms from members")
+    func migratesVersionOneVaults() throws {
+        let h = try Harness()
+        _ = try h.vault.ingest(batchAt: try h.batch(count: 6)) { _ in }
+        _ = try h.vault.ingest(batchAt: try h.batch(name: "b2.jsonl", count: 3, students: ["x", "y", "z"],
+                                                    subject: "chinese")) { _ in }
+        let atoms = try h.vault.atoms()
+        #expect(atoms.map(\.recordCount) == [6, 3])
+        var rowIDs: [Int64] = []
+        try h.vault.forEachRecord { rowIDs.append($0.rowID) }
+        // A v1 database: the v1 tables copied from this vault, member rowids in release_cells, no v2 columns.
+        let old = try TempDir()
+        let path = old.url.appendingPathComponent("vault.sqlite").path
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "ATTACH DATABASE ? AS src",
+                           arguments: [h.vault.directory.appendingPathComponent("vault.sqlite").path])
+            try db.execute(sql: """
+                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                INSERT INTO grdb_migrations VALUES ('v1');
+                CREATE TABLE meta AS SELECT * FROM src.meta;
+                CREATE TABLE audit_log (idx INTEGER PRIMARY KEY, time TEXT NOT NULL, kind TEXT NOT NULL,
+                    details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+                INSERT INTO audit_log SELECT * FROM src.audit_log;
+                CREATE TABLE schools (id TEXT PRIMARY KEY NOT NULL, attributes TEXT NOT NULL,
+                    signing_public_key BLOB NOT NULL, registered TEXT NOT NULL);
+                INSERT INTO schools SELECT * FROM src.schools;
+                CREATE TABLE batches (id TEXT PRIMARY KEY NOT NULL, school_id TEXT NOT NULL, record_count INTEGER NOT NULL,
+                    log_index INTEGER NOT NULL, received TEXT NOT NULL, header TEXT NOT NULL);
+                INSERT INTO batches SELECT * FROM src.batches;
+                CREATE TABLE records (rowid INTEGER PRIMARY KEY, batch_id TEXT NOT NULL, school_id TEXT NOT NULL,
+                    pseudonym BLOB NOT NULL, subject TEXT NOT NULL, attrs TEXT NOT NULL, term TEXT NOT NULL,
+                    ciphertext BLOB NOT NULL);
+                INSERT INTO records SELECT rowid, batch_id, school_id, pseudonym, subject, attrs, term, ciphertext
+                    FROM src.records;
+                CREATE TABLE releases (id TEXT PRIMARY KEY NOT NULL, created TEXT NOT NULL, query TEXT NOT NULL,
+                    log_index INTEGER NOT NULL);
+                INSERT INTO releases VALUES ('old', '2025-01-01T00:00:00Z', '{}', 1);
+                CREATE TABLE release_cells (release_id TEXT NOT NULL, cell_key TEXT NOT NULL,
+                    record_count INTEGER NOT NULL, members BLOB NOT NULL, PRIMARY KEY (release_id, cell_key));
+                """)
+            // The release's one cell: all six math records and one Chinese record.
+            let members = Array(rowIDs.prefix(7))
+            try db.execute(sql: "INSERT INTO release_cells VALUES ('old', 'cell', 7, ?)",
+                           arguments: [Data(try MemberSet.encode(members))])
+            try db.execute(sql: "DETACH DATABASE src")
+        }
+        try queue.close()
+        let migrated = try Vault.open(directory: old.url)
+        #expect(try migrated.atoms() == atoms)
+        var cells: [ReleasedCell] = []
+        try migrated.forEachReleasedCell { cells.append($0) }
+        #expect(cells.map(\.cell.atoms) == [atoms.map(\.id)])
+        // Every record got its atom: a query plan over atoms sees all nine.
+        #expect(try migrated.memberRowIDs(ofAtoms: atoms.map(\.id)) == rowIDs)
     }
 
     @Test func memberSetRoundTrips() throws {
@@ -203,9 +271,10 @@ import VaultStore
     @Test func loadsTheDefaultPolicy() throws {
         let bytes = try defaultPolicyBytes()
         let policy = try Policy.parse(bytes)
-        #expect(policy.id == "eduvault-default" && policy.version == 1)
+        #expect(policy.id == "eduvault-default" && policy.version == 2)
         #expect(policy.minCellSize == 10 && policy.differencingThreshold == 10)
-        #expect(policy.complementarySuppression && policy.differencingGuard)
+        #expect(!policy.complementarySuppression && policy.differencingGuard && policy.linearAudit)
+        #expect(policy.differentialPrivacy == nil)
         #expect(policy.allowedAttributes.contains("residence") && policy.minKeyBits == 2048)
         #expect(policy.retentionDays == 1825 && policy.permits(role: "bureau", action: "release.decrypt"))
         #expect(policy.sha256 == Hex.encode(SHA256.hash(bytes)))
@@ -220,10 +289,43 @@ import VaultStore
         #expect(code(text.replacingOccurrences(of: "id: RETENTION", with: "id: NOPE")) == .unknownRule)
         #expect(code(text.replacingOccurrences(of: "min_cell_size: 10", with: "min_cell_size: ten")) == .invalidValue)
         #expect(
-            code(text.replacingOccurrences(of: "enabled: true\n  - id: DIFF", with: "enabled: 3\n  - id: DIFF"))
+            code(text.replacingOccurrences(of: "enabled: false\n  - id: DIFF", with: "enabled: 3\n  - id: DIFF"))
                 == .invalidValue)
         #expect(code("id: x\nversion: 1\nrules: []\n") == .missingField)
         #expect(code("- a\n") == .malformedYAML)
+    }
+
+    @Test("LIN-AUDIT is on unless a policy turns it off; DP budgets are exact decimals with clear refusals")
+    func linearAuditAndPrivacyRules() throws {
+        let text = String(decoding: try defaultPolicyBytes(), as: UTF8.self)
+        let start = try #require(text.range(of: "  - id: LIN-AUDIT"))
+        let end = try #require(text.range(of: "  - id: COMP-SUPP"))
+        let without = text.replacingCharacters(in: start.lowerBound..<end.lowerBound, with: "")
+        #expect(try Policy.parse(Array(without.utf8)).linearAudit)
+        let off = text.replacingOccurrences(of: "(audited over atoms, exact arithmetic modulo a prime).\n    enabled: true",
+                                            with: "(audited over atoms, exact arithmetic modulo a prime).\n    enabled: false")
+        #expect(off != text)
+        #expect(try !Policy.parse(Array(off.utf8)).linearAudit)
+
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let dpText = try String(contentsOf: root.appendingPathComponent("Policies/differential-privacy.yaml"), encoding: .utf8)
+        let dp = try #require(try Policy.parse(Array(dpText.utf8)).differentialPrivacy)
+        #expect(dp.rhoTotalNano == 2_000_000_000 && dp.rhoPerReleaseNano == 250_000_000)
+        #expect(Policy.DifferentialPrivacy.decimal(nano: 250_000_000) == "0.25")
+        #expect(Policy.DifferentialPrivacy.decimal(nano: 2_000_000_000) == "2")
+        for bad in ["0", "-1", "1e3", "0.0000000001", "abc", "0.", ".5", "2000000.5", "true"] {
+            let yaml = dpText.replacingOccurrences(of: "rho_per_release: 0.25", with: "rho_per_release: \(bad)")
+            #expect(throws: PolicyError.self, "rho_per_release: \(bad)") { try Policy.parse(Array(yaml.utf8)) }
+        }
+        let over = dpText.replacingOccurrences(of: "rho_per_release: 0.25", with: "rho_per_release: 3")
+        let error = #expect(throws: PolicyError.self) { try Policy.parse(Array(over.utf8)) }
+        #expect(error?.message.contains("must not exceed") == true)
+        let disabled = dpText.replacingOccurrences(of: "rho_total: 2\n", with: "rho_total: 2\n")
+            .replacingOccurrences(of: "refused under DP-BUDGET.\n    enabled: true",
+                                  with: "refused under DP-BUDGET.\n    enabled: false")
+        #expect(disabled != dpText)
+        #expect(try Policy.parse(Array(disabled.utf8)).differentialPrivacy == nil)
     }
 
     @Test func chainDetectsEditsAndReordering() throws {
