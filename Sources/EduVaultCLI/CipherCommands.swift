@@ -44,13 +44,15 @@ struct EncryptCommand: AsyncParsableCommand {
 
     @OptionGroup var key: PublicKeyOptions
 
-    @Argument(parsing: .allUnrecognized, help: "The number to encrypt (negative values need no `--`).")
+    @Argument(parsing: .allUnrecognized, help: "The number to encrypt (a negative value may follow `--`, as with pheutil).")
     var value: [String] = []
 
     func run() async throws {
-        guard value.count == 1 else { throw CLIError("give exactly one number to encrypt") }
+        // `--` is the POSIX end of options (python-paillier's CLI needs it before a negative number): accept it.
+        let values = value.filter { $0 != "--" }
+        guard values.count == 1 else { throw CLIError("give exactly one number to encrypt") }
         let publicKey = try key.load()
-        let encoded = try CiphertextIO.encode(value[0])
+        let encoded = try CiphertextIO.encode(values[0])
         let c = try publicKey.encrypt(try encoded.plaintext(for: publicKey))
         CiphertextIO.print(.init(ciphertext: c, exponent: encoded.exponent), key: publicKey)
     }
@@ -132,10 +134,11 @@ struct MultiplyCommand: AsyncParsableCommand {
     var k: [String] = []
 
     func run() async throws {
-        guard k.count == 1 else { throw CLIError("give exactly one plaintext factor") }
+        let factors = k.filter { $0 != "--" }  // `--` before a negative factor, as with pheutil
+        guard factors.count == 1 else { throw CLIError("give exactly one plaintext factor") }
         let publicKey = try key.load()
         let x = try CiphertextIO.read(a, key: publicKey)
-        let factor = try EncodedNumber(parsing: k[0])
+        let factor = try EncodedNumber(parsing: factors[0])
         guard factor.mantissa.magnitude <= publicKey.maxInt else {
             throw CLIError("the factor is too large for this key")
         }

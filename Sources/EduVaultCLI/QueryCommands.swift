@@ -13,9 +13,16 @@ struct QueryCommand: AsyncParsableCommand {
             Groups the vault's records by --by attributes (school, subject, a school attribute such as region or \
             province, or a record attribute such as grade, sex, residence), sums each cell's ciphertexts without \
             decrypting anything, and writes RELEASE: per cell the record count and the re-randomised encrypted sums \
-            (Σx, Σx²). Cells the policy forbids are listed as suppressed with the rule id (K-MIN: too few records; \
-            COMP-SUPP: withheld so a suppressed cell cannot be recovered from totals; DIFF-GUARD: differs from an \
-            earlier release by fewer than k records). The bureau decrypts it with `eduvault release decrypt`.
+            (Σx, Σx²). Cells the policy withholds are listed with the rule id:
+              K-MIN      fewer than k records;
+              DIFF-GUARD differs from an earlier released cell by fewer than k records;
+              LIN-AUDIT  some combination of this cell and earlier releases would give the total (or any other \
+            weighting) of fewer than k records;
+              COMP-SUPP  (legacy policies) withheld so a suppressed cell cannot be recovered from totals.
+            Under a differential-privacy policy (rule DP) every released sum also carries discrete Gaussian noise, \
+            and a query that would exceed the vault's privacy budget is refused (DP-BUDGET). The release file is \
+            written before the release is recorded: the vault never records a release it could not hand over. The \
+            bureau decrypts it with `eduvault release decrypt`.
 
             Example: eduvault query --vault v --by subject,province --contrast region --out release.json
             """
@@ -36,7 +43,7 @@ struct QueryCommand: AsyncParsableCommand {
     @Option(help: "Where to write the release (JSON).")
     var out: String
 
-    @Flag(help: "Replace an existing release file.")
+    @Flag(help: "Replace an existing release file (atomically: the old file stays if anything fails).")
     var force = false
 
     func run() async throws {
@@ -44,21 +51,38 @@ struct QueryCommand: AsyncParsableCommand {
         guard !query.cellAttributes.isEmpty else {
             throw CLIError("give --by (e.g. --by subject,region) and/or --contrast")
         }
+        let destination = URL(fileURLWithPath: out)
         if FileManager.default.fileExists(atPath: out) && !force {
             throw CLIError("\(out) already exists (remove it or pass --force)")
         }
         let store = try openVault(vault)
         let engine = try QueryEngine(vault: store)
         let spinner = Spinner("Summing ciphertexts")
+        let cleanup = InterruptCleanup(output: destination)
+        defer { cleanup.cancel() }
+        var staged: AtomicFile.Staged? = nil
         let outcome: QueryEngine.Outcome
         do {
-            outcome = try engine.run(query) { spinner.update("(\($0) records)") }
+            outcome = try engine.run(query, progress: { spinner.update("(\($0) records)") }, deliver: { release in
+                // Written and synced inside the release transaction: if this fails, nothing is recorded.
+                do {
+                    staged = try AtomicFile.stage(try release.jsonData(), for: destination)
+                } catch let error as AtomicFileError {
+                    throw CLIError(error, what: "release")
+                }
+            })
         } catch {
             spinner.finish("Query stopped.")
             throw error
         }
+        if let file = staged.take() {
+            let temporary = file.temporary.path
+            do { try file.commit(overwrite: force, keepOnFailure: true) } catch {
+                throw CLIError("release \(outcome.release.id) was recorded but could not be put at \(out) "
+                               + "(\(error.reason)); it is in \(temporary)")
+            }
+        }
         let release = outcome.release
-        try Files.write(try release.jsonData(), to: out, overwrite: force, what: "release")
         spinner.finish(String(format: "Summed %d records into %d cells in %.2f s.", outcome.matchedRecords,
                               release.cells.count + release.suppressed.count, outcome.seconds))
         print("release \(release.id) written to \(out) (log index \(release.logIndex))")
@@ -66,6 +90,9 @@ struct QueryCommand: AsyncParsableCommand {
         print("  suppressed cells: \(release.suppressed.count)"
               + (release.suppressed.isEmpty ? "" : " (" + Dictionary(grouping: release.suppressed, by: \.rule)
                   .map { "\($0.key): \($0.value.count)" }.sorted().joined(separator: ", ") + ")"))
+        if let noise = release.noise {
+            print("  noise:            discrete Gaussian, ρ = \(noise.rho) spent, σ²(Σx) = \(noise.sigma2Sum)")
+        }
         if release.cells.isEmpty { Terminal.note("warning: the policy withheld every cell of this query") }
     }
 }
@@ -134,14 +161,22 @@ enum ReleaseFormatter {
         x.isFinite ? String(format: "%.\(digits)f", x) : "—"
     }
 
+    static func interval(_ ci: (Double, Double)?) -> String {
+        ci.map { "[\(number($0.0)), \(number($0.1))]" } ?? ""
+    }
+
     static func table(_ r: DecryptedRelease) -> String {
         let attrs = r.release.query.cellAttributes
-        var rows: [[String]] = [attrs + ["n", "mean", "sd"]]
+        let noisy = r.release.noise != nil
+        var rows: [[String]] = [attrs + ["n", "mean", "sd"] + (noisy ? ["mean 95% CI", "sd 95% CI"] : [])]
         var cells: [(by: [String: String], row: [String])] = r.cells.map { c in
             (c.by, attrs.map { c.by[$0] ?? "" } + [String(c.statistics.count), number(c.statistics.mean),
-                                                      number(c.statistics.sd)])
+                                                      number(c.statistics.sd)]
+                + (noisy ? [interval(c.meanCI95), interval(c.sdCI95)] : []))
         }
-        cells += r.release.suppressed.map { s in (s.by, attrs.map { s.by[$0] ?? "" } + ["—", "suppressed", s.rule]) }
+        cells += r.release.suppressed.map { s in
+            (s.by, attrs.map { s.by[$0] ?? "" } + ["—", "suppressed", s.rule] + (noisy ? ["", ""] : []))
+        }
         cells.sort { l, r in attrs.map { l.by[$0] ?? "" }.lexicographicallyPrecedes(attrs.map { r.by[$0] ?? "" }) }
         rows += cells.map(\.row)
         var out = render(rows, rightAlignFrom: attrs.count)
@@ -157,6 +192,11 @@ enum ReleaseFormatter {
                 ])
             }
             out += render(crows, rightAlignFrom: by.count + 1)
+        }
+        if let noise = r.release.noise {
+            out += "\nDifferential privacy: every mean and SD carries discrete Gaussian noise (ρ = \(noise.rho) for this "
+                + "release;\nσ² = \(noise.sigma2Sum) on Σx, \(noise.sigma2SumOfSquares) on Σx² in fixed-point units). "
+                + "The intervals include it.\n"
         }
         out += "\nrelease \(r.release.id) · policy \(r.release.policy.id) v\(r.release.policy.version) · log index "
             + "\(r.release.logIndex) · \(r.release.created)\n"
@@ -180,12 +220,15 @@ enum ReleaseFormatter {
 
     static func json(_ r: DecryptedRelease) -> String {
         func clean(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "release": r.release.id, "policy": ["id": r.release.policy.id, "version": r.release.policy.version],
             "log_index": r.release.logIndex,
             "cells": r.cells.map { c in
-                ["by": c.by, "count": c.statistics.count, "mean": clean(c.statistics.mean), "sd": clean(c.statistics.sd)]
-                    as [String: Any]
+                var cell: [String: Any] = ["by": c.by, "count": c.statistics.count, "mean": clean(c.statistics.mean),
+                                           "sd": clean(c.statistics.sd)]
+                if let ci = c.meanCI95 { cell["mean_ci95"] = [clean(ci.0), clean(ci.1)] }
+                if let ci = c.sdCI95 { cell["sd_ci95"] = [clean(ci.0), clean(ci.1)] }
+                return cell
             },
             "suppressed": r.release.suppressed.map { ["by": $0.by, "rule": $0.rule] as [String: Any] },
             "contrasts": r.contrasts.map { c in
@@ -194,6 +237,11 @@ enum ReleaseFormatter {
                  "counts": c.counts] as [String: Any]
             },
         ]
+        if let noise = r.release.noise {
+            object["noise"] = ["mechanism": noise.mechanism, "rho": noise.rho, "sigma2_sum": noise.sigma2Sum,
+                               "sigma2_sum_of_squares": noise.sigma2SumOfSquares,
+                               "records_per_student": noise.recordsPerStudent] as [String: Any]
+        }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
@@ -203,13 +251,18 @@ enum ReleaseFormatter {
         func field(_ s: String) -> String {
             s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }
-        var out = (attrs + ["count", "mean", "sd", "status"]).joined(separator: ",") + "\n"
+        let noisy = r.release.noise != nil
+        let extra = noisy ? ["mean_ci_low", "mean_ci_high", "sd_ci_low", "sd_ci_high"] : []
+        var out = (attrs + ["count", "mean", "sd"] + extra + ["status"]).joined(separator: ",") + "\n"
         for c in r.cells {
+            let intervals = noisy ? [c.meanCI95?.0, c.meanCI95?.1, c.sdCI95?.0, c.sdCI95?.1].map { $0.map { "\($0)" } ?? "" } : []
             out += (attrs.map { field(c.by[$0] ?? "") } + [String(c.statistics.count), "\(c.statistics.mean)",
-                                                          "\(c.statistics.sd)", "released"]).joined(separator: ",") + "\n"
+                                                          "\(c.statistics.sd)"] + intervals + ["released"])
+                .joined(separator: ",") + "\n"
         }
         for s in r.release.suppressed {
-            out += (attrs.map { field(s.by[$0] ?? "") } + ["", "", "", "suppressed:\(s.rule)"]).joined(separator: ",") + "\n"
+            out += (attrs.map { field(s.by[$0] ?? "") } + ["", "", ""] + extra.map { _ in "" } + ["suppressed:\(s.rule)"])
+                .joined(separator: ",") + "\n"
         }
         return out
     }

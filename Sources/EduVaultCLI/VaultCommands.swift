@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Paillier
 import Primitives
+import VaultAggregation
 import VaultAudit
 import VaultModel
 import VaultPolicy
@@ -243,9 +244,27 @@ struct StatusJSON: Encodable {
     var batches: Int
     var audit: Audit
     var fileBytes: Int64
+    var disclosure: Disclosure
+
+    struct Disclosure: Encodable {
+        var k: Int
+        var releases: Int
+        var linearAudit: Bool
+        var rank: Int?
+        var atoms: Int?
+        /// ρ spent and total, decimal strings, under a DP policy.
+        var privacySpent: String?
+        var privacyBudget: String?
+        enum CodingKeys: String, CodingKey {
+            case k, releases, rank, atoms
+            case linearAudit = "lin_audit"
+            case privacySpent = "privacy_rho_spent"
+            case privacyBudget = "privacy_rho_total"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case key, policy, schools, records, batches, audit
+        case key, policy, schools, records, batches, audit, disclosure
         case vaultID = "vault_id"
         case totalRecords = "total_records"
         case fileBytes = "file_bytes"
@@ -276,6 +295,13 @@ struct VaultStatusCommand: AsyncParsableCommand {
         var perSchool: [String: Int] = [:]
         for count in status.recordCounts { perSchool[count.schoolID, default: 0] += count.count }
         let total = status.recordCounts.reduce(0) { $0 + $1.count }
+        let policy = try? opened.policy().policy
+        let audit = (try? opened.auditState()).flatMap { $0 }.flatMap { try? LinearAudit(serialized: $0.bytes) }
+        let disclosure = StatusJSON.Disclosure(
+            k: policy?.minCellSize ?? 0, releases: status.releaseCount, linearAudit: policy?.linearAudit ?? true,
+            rank: audit?.rank, atoms: audit?.atomCount,
+            privacySpent: policy?.differentialPrivacy.map { _ in Policy.DifferentialPrivacy.decimal(nano: status.privacySpentNano) },
+            privacyBudget: policy?.differentialPrivacy.map { Policy.DifferentialPrivacy.decimal(nano: $0.rhoTotalNano) })
         if json {
             try VaultSupport.printJSON(
                 StatusJSON(
@@ -289,7 +315,8 @@ struct VaultStatusCommand: AsyncParsableCommand {
                         .init(school: $0.schoolID, subject: $0.subject, records: $0.count)
                     },
                     totalRecords: total, batches: status.batchCount,
-                    audit: .init(entries: status.auditEntryCount, byKind: byKind), fileBytes: status.fileBytes))
+                    audit: .init(entries: status.auditEntryCount, byKind: byKind), fileBytes: status.fileBytes,
+                    disclosure: disclosure))
             return
         }
         print("Vault \(status.vaultID)  (\(vault.path))")
@@ -299,6 +326,24 @@ struct VaultStatusCommand: AsyncParsableCommand {
         print("  storage: \(VaultSupport.humanBytes(status.fileBytes)) on disk, \(batches), \(total) records")
         let refused = byKind[AuditKind.batchRefused.rawValue] ?? 0
         print("  audit:   \(status.auditEntryCount) entries\(refused > 0 ? " (\(refused) refused batches)" : "")")
+        if let policy {
+            var line = "  disclosure: K-MIN k = \(policy.minCellSize), \(status.releaseCount) release"
+                + (status.releaseCount == 1 ? "" : "s")
+            if policy.linearAudit {
+                line += ", LIN-AUDIT on" + (audit.map { " (released span: rank \($0.rank) over \($0.atomCount) atoms)" } ?? "")
+            } else {
+                line += ", LIN-AUDIT off"
+            }
+            print(line)
+            if let dp = policy.differentialPrivacy {
+                let left = max(0, dp.rhoTotalNano - status.privacySpentNano)
+                print("  privacy budget (zCDP ρ): \(Policy.DifferentialPrivacy.decimal(nano: status.privacySpentNano)) of "
+                      + "\(Policy.DifferentialPrivacy.decimal(nano: dp.rhoTotalNano)) spent, "
+                      + "\(left == 0 ? "0" : Policy.DifferentialPrivacy.decimal(nano: left)) left "
+                      + "(\(left / dp.rhoPerReleaseNano) more release\(left / dp.rhoPerReleaseNano == 1 ? "" : "s") at ρ = "
+                      + "\(Policy.DifferentialPrivacy.decimal(nano: dp.rhoPerReleaseNano)))")
+            }
+        }
         print("")
         if status.schools.isEmpty {
             print("No schools registered yet (`eduvault school add`).")
@@ -368,13 +413,36 @@ struct VaultCheck: AsyncParsableCommand {
         } catch {
             problems.append("descriptor.json is unreadable (\(error.message))")
         }
+        if report.atomProblems > 0 {
+            problems.append("\(report.atomProblems) record(s) or atom(s) disagree (edited records or atom counts)")
+        }
+        let disclosure: DisclosureAuditReport
+        do { disclosure = try DisclosureAudit.check(opened) } catch {
+            throw CLIError("the release history cannot be checked: \(error.message)")
+        }
+        if disclosure.storedStateMatches == false {
+            problems.append("the stored LIN-AUDIT state differs from the one rebuilt from the release history")
+        }
         guard problems.isEmpty else {
             throw CLIError("vault \(opened.descriptor.vaultID) is damaged: " + problems.joined(separator: "; "))
         }
         print("sqlite integrity: ok")
         print("foreign keys:     ok")
+        print("atoms:            ok (every record in its atom, atom sizes exact)")
         print("audit chain:      ok (\(report.auditEntriesVerified) entries)")
         print("descriptor.json:  ok (matches the database)")
+        let state = disclosure.storedStateMatches == true ? "stored state matches the rebuild"
+            : "rebuilt from the history (no current stored state)"
+        print("LIN-AUDIT:        \(disclosure.linearAuditEnabled ? "on" : "off"), \(disclosure.releases) release(s), rank "
+              + "\(disclosure.rank) over \(disclosure.atoms) atoms, \(state)")
+        if disclosure.violations.isEmpty {
+            print("release history:  ok (no combination of released cells determines a total of fewer than k records)")
+        } else {
+            let shown = disclosure.violations.prefix(5).map { "release \($0.releaseID.prefix(12)) at log index \($0.logIndex)" }
+            Terminal.note("warning: \(disclosure.violations.count) released cell(s) made a total of fewer than k records "
+                          + "derivable when released (made while LIN-AUDIT was off or before it existed): "
+                          + shown.joined(separator: ", ") + (disclosure.violations.count > 5 ? ", …" : ""))
+        }
         print("merkle root:      \(Hex.encode(MerkleTree.root(hashes))) (tree size \(hashes.count))")
     }
 }

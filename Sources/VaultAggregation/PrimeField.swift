@@ -37,10 +37,17 @@ struct PrimeField: Sendable, Equatable {
         return result
     }
 
-    /// The inverse of a non-zero element (Fermat).
+    /// The inverse of a non-zero element (extended Euclid; all values stay below p < 2^62, so Int64 suffices).
     func inverse(_ a: UInt64) -> UInt64 {
-        precondition(a != 0, "zero has no inverse")
-        return pow(a, p - 2)
+        precondition(a != 0 && a < p, "zero has no inverse")
+        var (r0, r1) = (Int64(p), Int64(a))
+        var (t0, t1): (Int64, Int64) = (0, 1)
+        while r1 != 0 {
+            let q = r0 / r1
+            (r0, r1) = (r1, r0 - q * r1)
+            (t0, t1) = (t1, t0 - q * t1)
+        }
+        return t0 < 0 ? UInt64(t0 + Int64(p)) : UInt64(t0)
     }
 
     /// Whether `n` is prime (deterministic Miller–Rabin for 64-bit integers).

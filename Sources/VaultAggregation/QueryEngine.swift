@@ -43,6 +43,8 @@ public struct QueryEngine: Sendable {
         public var auditRank: Int
         public var auditAtoms: Int
         public var auditStateBytes: Int
+        /// Cells LIN-AUDIT withheld because its exact search ran past its budget (sound, possibly over-cautious).
+        public var auditUndecided: Int
     }
 
     /// A cell planned from the atoms.
@@ -157,6 +159,7 @@ public struct QueryEngine: Sendable {
         let queryJSON = String(decoding: (try? JSONEncoder.sorted.encode(query)) ?? Data(), as: UTF8.self)
         var auditSeconds = 0.0
         var auditFigures = (rank: 0, atoms: 0, bytes: 0)
+        var undecided = 0
         var finished: Release? = nil
         do {
             try vault.recordRelease(id: releaseID, queryJSON: queryJSON, details: [
@@ -206,7 +209,9 @@ public struct QueryEngine: Sendable {
                     var (audit, releases) = try LinearAudit.current(prior, k: k)
                     for i in order where withheld[i] == nil {
                         let cell = LinearAudit.Cell(atoms: candidates[i].atoms.map { (id: $0, records: atomSize[$0] ?? 0) })
-                        if !audit.admit(cell).admits { withheld[i] = Suppression.linearAudit }
+                        let verdict = audit.admit(cell)
+                        if verdict == .undecided { undecided += 1 }
+                        if !verdict.admits { withheld[i] = Suppression.linearAudit }
                     }
                     let bytes = audit.serialized()
                     auditState = StoredAuditState(k: k, prime: audit.prime, releases: releases + 1, lastLogIndex: 0,
@@ -218,6 +223,7 @@ public struct QueryEngine: Sendable {
                 var details: [String: String] = [:]
                 let rules = Dictionary(grouping: withheld.values, by: { $0 }).map { "\($0.key):\($0.value.count)" }
                 if !rules.isEmpty { details["suppressed"] = rules.sorted().joined(separator: ",") }
+                if undecided > 0 { details["lin_audit_undecided"] = String(undecided) }
                 let cost = released.isEmpty ? 0 : policy.differentialPrivacy?.rhoPerReleaseNano ?? 0
                 return ReleaseDecision(
                     cells: released.map { i in
@@ -265,7 +271,7 @@ public struct QueryEngine: Sendable {
         guard let release = finished else { throw AggregationError(.storage, "the release was not built") }
         return Outcome(release: release, matchedRecords: matched, seconds: Date().timeIntervalSince(started),
                        auditSeconds: auditSeconds, auditRank: auditFigures.rank, auditAtoms: auditFigures.atoms,
-                       auditStateBytes: auditFigures.bytes)
+                       auditStateBytes: auditFigures.bytes, auditUndecided: undecided)
     }
 
     /// The equality filters SQLite can apply (school, school attributes, subject, term), so the scan reads fewer

@@ -46,13 +46,18 @@ public enum AtomicFile {
 
         /// Moves the staged file into place and makes the rename durable.
         ///
-        /// - Parameter overwrite: replace an existing destination; when `false`, an existing file (even one created
-        ///   after staging) makes this throw `.exists` and stays untouched.
-        /// - Throws: ``AtomicFileError``; the temporary file is removed and the destination is unchanged.
-        public consuming func commit(overwrite: Bool) throws(AtomicFileError) {
+        /// - Parameters:
+        ///   - overwrite: replace an existing destination; when `false`, an existing file (even one created after
+        ///     staging) makes this throw `.exists` and stays untouched.
+        ///   - keepOnFailure: leave the temporary file in place when the move fails (for content that must not be
+        ///     lost, such as a release already recorded).
+        /// - Throws: ``AtomicFileError``; the destination is unchanged, and the temporary file is removed unless
+        ///   `keepOnFailure`.
+        public consuming func commit(overwrite: Bool, keepOnFailure: Bool = false) throws(AtomicFileError) {
             done = true
             let from = temporary.path, to = destination.path
-            defer { unlink(from) }
+            var moved = false
+            defer { if moved || !keepOnFailure { unlink(from) } }
             if AtomicFile.faults.failRename {
                 throw AtomicFileError(.io, "could not move the new file into place (injected fault)", path: to)
             }
@@ -70,6 +75,7 @@ public enum AtomicFile {
                     throw AtomicFileError(.io, "could not create the file (\(AtomicFile.reason(code)))", path: to)
                 }
             }
+            moved = true
             AtomicFile.syncDirectory(of: destination)
         }
 

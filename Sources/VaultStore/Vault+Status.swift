@@ -40,6 +40,10 @@ public struct VaultStatus: Sendable {
     public var auditEntryCount: Int64
     /// Bytes on disk: the database plus its write-ahead log.
     public var fileBytes: Int64
+    /// Releases recorded.
+    public var releaseCount: Int
+    /// The zCDP budget spent by all releases, in units of 10⁻⁹.
+    public var privacySpentNano: Int64
 }
 
 /// The result of `integrityCheck()`.
@@ -52,9 +56,13 @@ public struct IntegrityReport: Sendable {
     public var auditEntriesVerified: Int64
     /// The first audit chain failure, if any.
     public var auditFailure: AuditError?
+    /// Records whose atom is missing or disagrees with them, plus atoms whose record count is wrong.
+    public var atomProblems: Int
 
-    /// `true` when SQLite, foreign keys and the audit chain are all sound.
-    public var isHealthy: Bool { sqliteIntegrity == ["ok"] && foreignKeyViolations == 0 && auditFailure == nil }
+    /// `true` when SQLite, foreign keys, atoms and the audit chain are all sound.
+    public var isHealthy: Bool {
+        sqliteIntegrity == ["ok"] && foreignKeyViolations == 0 && auditFailure == nil && atomProblems == 0
+    }
 }
 
 extension Vault {
@@ -62,7 +70,7 @@ extension Vault {
     public func status() throws(StoreError) -> VaultStatus {
         do {
             let schools = try schools()
-            let (counts, batches, entries, policy) = try pool.read { db in
+            let (counts, batches, entries, policy, releases) = try pool.read { db in
                 let counts = try Row.fetchAll(
                     db,
                     sql: """
@@ -76,7 +84,11 @@ extension Vault {
                 let policy = meta.map {
                     PolicyReference(id: $0["policy_id"], version: $0["policy_version"], sha256: $0["policy_sha256"])
                 }
-                return (counts, batches, entries, policy)
+                let releases = try Row.fetchOne(
+                    db, sql: "SELECT COUNT(*), COALESCE(SUM(dp_rho_nano), 0) FROM releases")
+                let releaseCount: Int = releases?[0] ?? 0
+                let spent: Int64 = releases?[1] ?? 0
+                return (counts, batches, entries, policy, (count: releaseCount, spent: spent))
             }
             var bytes: Int64 = 0
             let path = directory.appendingPathComponent(Vault.databaseFileName).path
@@ -87,7 +99,8 @@ extension Vault {
             return VaultStatus(
                 vaultID: descriptor.vaultID, keyID: descriptor.keyID, keyBits: descriptor.keyBits,
                 policy: policy ?? descriptor.policy, schools: schools, recordCounts: counts, batchCount: batches,
-                auditEntryCount: entries, fileBytes: bytes)
+                auditEntryCount: entries, fileBytes: bytes, releaseCount: releases.count,
+                privacySpentNano: releases.spent)
         } catch { throw StoreError.wrap(error) }
     }
 
@@ -109,9 +122,26 @@ extension Vault {
                         break
                     }
                 }
+                // Every record belongs to the atom of its batch, subject and attributes; atom sizes are exact.
+                var atomProblems = try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM records r LEFT JOIN atoms a ON a.id = r.atom_id
+                        WHERE a.id IS NULL OR a.batch_id != r.batch_id OR a.school_id != r.school_id
+                            OR a.subject != r.subject OR a.attrs != r.attrs
+                        """) ?? 0
+                var counted: [Int64: Int] = [:]
+                let groups = try Row.fetchCursor(
+                    db, sql: "SELECT atom_id, COUNT(*) FROM records WHERE atom_id IS NOT NULL GROUP BY atom_id")
+                while let row = try groups.next() { counted[row[0]] = row[1] }
+                let atoms = try Row.fetchCursor(db, sql: "SELECT id, record_count FROM atoms")
+                while let row = try atoms.next() {
+                    let id: Int64 = row[0], size: Int = row[1]
+                    if counted[id] ?? 0 != size { atomProblems += 1 }
+                }
                 return IntegrityReport(
                     sqliteIntegrity: integrity, foreignKeyViolations: violations,
-                    auditEntriesVerified: verifier.count, auditFailure: failure)
+                    auditEntriesVerified: verifier.count, auditFailure: failure, atomProblems: atomProblems)
             }
         } catch { throw StoreError.wrap(error) }
     }

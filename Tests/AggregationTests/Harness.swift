@@ -33,6 +33,17 @@ final class TestVault {
     let vault: Vault
     let schema: Schema
     var key: PublicKey { Self.privateKey.publicKey }
+    private var schoolKeys: [String: SchoolKeys] = [:]
+    private var batchCounter = 0
+    private var engine: QueryEngine?
+    /// The plaintext count, Σx and Σx² of every atom (what an attacker would try to learn).
+    private(set) var truth: [Int64: AtomTruth] = [:]
+
+    struct AtomTruth {
+        var count: Int
+        var sum: Int
+        var sumOfSquares: Int
+    }
 
     init(schools: [String: [String: String]], records: [PlainRecord], schema: Schema? = nil,
          policyYAML: String? = nil) async throws {
@@ -52,24 +63,41 @@ final class TestVault {
                                         keyID: pub.keyID, keyBits: pub.bitCount, schema: schema, policy: policy.reference)
         vault = try Vault.create(directory: directory.appendingPathComponent("vault"), descriptor: descriptor,
                                  policyBytes: policyBytes)
-        let layout = try SlotLayout(slotBits: schema.slotBits, slotCount: schema.slotCount)
         for (school, attributes) in schools.sorted(by: { $0.key < $1.key }) {
             let id = try SchoolID(school)
             let keys = try SchoolKeys.generate(schoolID: id, vaultID: "vault-agg")
+            schoolKeys[school] = keys
             try vault.registerSchool(id: id, attributes: attributes, signingPublicKey: try keys.signingKey().publicKey)
+        }
+        for school in schools.keys.sorted() {
             let mine = records.filter { $0.school == school }
-            guard !mine.isEmpty else { continue }
-            let plaintexts = try mine.map { try layout.pack([UInt64($0.score), UInt64($0.score * $0.score)]) }
-            let cts = try await pub.encrypt(batch: plaintexts)
-            let url = directory.appendingPathComponent("\(school).batch")
-            let writer = try BatchWriter(url: url, header: BatchHeader(school: id, vault: "vault-agg", keyID: pub.keyID,
-                                                                       schemaHash: try schema.schemaHash, records: mine.count))
-            for (r, c) in zip(mine, cts) {
-                try writer.append(BatchRecord(pseudonym: keys.pseudonym(forStudent: r.student), subject: r.subject,
-                                              attributes: r.attributes, ciphertext: c.bytes(width: pub.ciphertextByteCount)))
-            }
-            _ = try writer.finish(signingKey: try keys.signingKey())
-            _ = try vault.ingest(batchAt: url) { bytes in _ = try pub.ciphertext(bytes: bytes) }
+            if !mine.isEmpty { try await ingest(mine) }
+        }
+    }
+
+    /// Encrypts, signs and ingests one batch of one school's records (e.g. a late batch), and records the
+    /// plaintext totals of the atoms it creates.
+    func ingest(_ records: [PlainRecord]) async throws {
+        guard let school = records.first?.school, let keys = schoolKeys[school] else { return }
+        let pub = key
+        let layout = try SlotLayout(slotBits: schema.slotBits, slotCount: schema.slotCount)
+        let plaintexts = try records.map { try layout.pack([UInt64($0.score), UInt64($0.score * $0.score)]) }
+        let cts = try await pub.encrypt(batch: plaintexts)
+        batchCounter += 1
+        let url = directory.appendingPathComponent("\(school)-\(batchCounter).batch")
+        let id = try SchoolID(school)
+        let writer = try BatchWriter(url: url, header: BatchHeader(school: id, vault: "vault-agg", keyID: pub.keyID,
+                                                                   schemaHash: try schema.schemaHash, records: records.count))
+        for (r, c) in zip(records, cts) {
+            try writer.append(BatchRecord(pseudonym: keys.pseudonym(forStudent: r.student), subject: r.subject,
+                                          attributes: r.attributes, ciphertext: c.bytes(width: pub.ciphertextByteCount)))
+        }
+        _ = try writer.finish(signingKey: try keys.signingKey())
+        let receipt = try vault.ingest(batchAt: url) { bytes in _ = try pub.ciphertext(bytes: bytes) }
+        for atom in try vault.atoms() where atom.batchID == receipt.batchID {
+            let members = records.filter { $0.subject == atom.subject && $0.attributes == atom.attributes }
+            truth[atom.id] = AtomTruth(count: members.count, sum: members.reduce(0) { $0 + $1.score },
+                                       sumOfSquares: members.reduce(0) { $0 + $1.score * $1.score })
         }
     }
 
@@ -77,7 +105,13 @@ final class TestVault {
 
     /// Runs a query and decrypts its release.
     func ask(_ query: Query, baseline: String? = nil) async throws -> DecryptedRelease {
-        let outcome = try QueryEngine(vault: vault).run(query)
+        if engine == nil { engine = try QueryEngine(vault: vault) }  // one engine: its key's encryption table is reused
+        return try await ask(query, engine: engine!, baseline: baseline)  // safe: set just above
+    }
+
+    /// Runs a query on a given engine (e.g. one with a seeded noise source) and decrypts its release.
+    func ask(_ query: Query, engine: QueryEngine, baseline: String? = nil) async throws -> DecryptedRelease {
+        let outcome = try engine.run(query)
         // Round-trip through the file format, as the bureau receives it.
         let release = try Release.decode(try outcome.release.jsonData())
         return try await DecryptedRelease.decrypt(release, key: Self.privateKey, baseline: baseline)
@@ -125,6 +159,7 @@ enum UCI {
     struct Row {
         var school: String
         var sex: String
+        var age: String
         var residence: String
         var g3: Int
     }
@@ -136,7 +171,7 @@ enum UCI {
             let f = line.split(separator: ";", omittingEmptySubsequences: false).map {
                 $0.replacingOccurrences(of: "\"", with: "")
             }
-            return Row(school: f[0], sex: f[1], residence: f[3] == "U" ? "urban" : "rural", g3: Int(f[32]) ?? -1)
+            return Row(school: f[0], sex: f[1], age: f[2], residence: f[3] == "U" ? "urban" : "rural", g3: Int(f[32]) ?? -1)
         }
     }
 }

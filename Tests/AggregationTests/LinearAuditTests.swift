@@ -168,6 +168,17 @@ struct LinearAuditTests {
         #expect(throws: AggregationError.self) { _ = try LinearAudit(serialized: bytes + [0]) }
     }
 
+    @Test("Field inverses are inverses")
+    func inverses() {
+        let field = PrimeField(Self.prime)
+        var rng = Seeded(state: 5)
+        for _ in 0..<1000 {
+            let a = rng.next() % (Self.prime - 1) + 1
+            #expect(field.mul(a, field.inverse(a)) == 1)
+        }
+        #expect(field.inverse(1) == 1 && field.mul(Self.prime - 1, field.inverse(Self.prime - 1)) == 1)
+    }
+
     @Test("The audit prime is a random prime in (2^61, 2^62)")
     func prime() throws {
         let p = try LinearAudit.randomPrime()
