@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Paillier
+import VaultAggregation
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,7 +12,8 @@ struct DemoCommand: AsyncParsableCommand {
             urban, some in a livestream-classroom programme) encrypt synthetic maths and Chinese scores on their \
             own side; the vault ingests the signed batches, computes counts, means, SDs, the rural–urban gap and the \
             livestream effect on ciphertexts, and the bureau decrypts only the released aggregates. Then a \
-            differencing attack is refused and the audit chain is checked. Every step runs the same code as the \
+            differencing attack is refused (DIFF-GUARD), a reconstruction through harmless-looking tables is refused \
+            (LIN-AUDIT), and the audit chain is checked. Every step runs the same code as the \
             real commands. Nothing is left behind unless --keep DIR is given.
             """
     )
@@ -132,7 +134,24 @@ struct DemoCommand: AsyncParsableCommand {
         print("   The \(small.province) cells are withheld [DIFF-GUARD]: they differ from released cells by fewer than "
               + "k = 10 students.")
 
-        say("Auditor: check the vault", "SQLite integrity, foreign keys, and the hash chain over every audit entry.")
+        say("The same analyst tries again with tables that each look harmless",
+            "eduvault query --by school,subject\n"
+            + "Every cell is a whole school. The \(small.id) cells are below k and withheld, but \(small.province)'s total "
+            + "was released above:\nthe total minus its other schools would be exactly \(small.id). The vault checks "
+            + "every combination of\nreleases over the atoms of the data (LIN-AUDIT), not just pairs of cells.")
+        try await run(QueryCommand.self, ["--vault", path("vault"), "--by", "school,subject",
+                                          "--out", path("release-schools.json")], quiet: true)
+        let schoolsRelease = try Release.decode(try Files.read(path("release-schools.json"), what: "release"))
+        let guarded = schoolsRelease.suppressed.filter { $0.rule != Suppression.kMin }
+        let rows = schoolsRelease.suppressed.map { "   withheld  \($0.by["school"] ?? "?") \($0.by["subject"] ?? "?")  [\($0.rule)]" }
+        print(rows.sorted().joined(separator: "\n"))
+        let rules = Set(guarded.map(\.rule)).sorted().joined(separator: ", ")
+        print("   \(schoolsRelease.cells.count) school cells released; \(guarded.count) more withheld\(rules.isEmpty ? "" : " [\(rules)]"): "
+              + "with the province, region and\n   programme totals released above, releasing them would let sums and "
+              + "differences of releases pin down \(small.id).")
+
+        say("Auditor: check the vault", "SQLite integrity, foreign keys, the hash chain over every audit entry, and the "
+            + "linear audit\nrebuilt from the release history.")
         try await run(VaultCheck.self, ["--vault", path("vault")])
 
         print(String(format: "\nDemo finished in %.1f s.", Date().timeIntervalSince(started))

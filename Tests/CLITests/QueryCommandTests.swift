@@ -80,9 +80,10 @@ struct QueryCommandTests {
 
     @Test("The demo runs end to end at a small size and cleans up after itself")
     func demo() throws {
-        let result = try CLI.eduvault(["demo", "--bits", "1024", "--insecure-test-key", "--schools", "6", "--students", "30"])
+        let result = try CLI.eduvault(["demo", "--bits", "1024", "--insecure-test-key", "--schools", "8", "--students", "30"])
         #expect(result.status == 0, "\(result.stderr)")
-        for fragment in ["urban − rural", "livestream − standard", "DIFF-GUARD", "audit chain:      ok", "Demo finished"] {
+        for fragment in ["urban − rural", "livestream − standard", "DIFF-GUARD", "[LIN-AUDIT]", "audit chain:      ok",
+                         "stored state matches the rebuild", "Demo finished"] {
             #expect(result.stdout.contains(fragment), "missing '\(fragment)' in demo output")
         }
         let kept = try CLI.temporaryDirectory().appendingPathComponent("kept")
