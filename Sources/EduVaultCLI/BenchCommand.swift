@@ -31,6 +31,20 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Instead of the core operations, time a query over a temporary vault of this many records.")
     var queryRecords: Int?
 
+    @Flag(help: "Instead of the core operations, measure what the disclosure rules cost: cells an ordinary session of tables gets under K-MIN alone, the default policy (LIN-AUDIT) and the old rules (COMP-SUPP), on the demo's data.")
+    var utility = false
+
+    @Option(help: "With --utility: also measure on the UCI student-performance data in this directory (student-mat.csv, student-por.csv).")
+    var uci: String?
+
+    @Option(help: "With --utility: the demo data's regular schools and students per school.")
+    var utilitySchools: Int = 12
+    @Option(help: ArgumentHelp(visibility: .hidden))
+    var utilityStudents: Int = 300
+
+    @Option(help: "With --query-records: make this many earlier releases (per-school tables) first, so the timed query's LIN-AUDIT works against a history.")
+    var priorReleases: Int = 0
+
     func run() async throws {
         guard [1024, 2048, 3072, 4096].contains(bits) else { throw CLIError("--bits must be 2048 or 3072 (or 1024/4096)") }
         guard seconds > 0, seconds <= 600 else { throw CLIError("--seconds must be between 0 and 600") }
@@ -52,7 +66,7 @@ struct BenchCommand: AsyncParsableCommand {
             key = try KeyLoading.privateKey(privateKey, insecureTestKey: true, passphraseFile: nil)
         } else {
             key = try PrivateKey.generate(bits: bits, allowInsecureSize: true)
-            if !skipKeygen && queryRecords == nil {
+            if !skipKeygen && queryRecords == nil && !utility {
                 var count = 1
                 while Date().timeIntervalSince(keygenStart) < seconds {
                     key = try PrivateKey.generate(bits: bits, allowInsecureSize: true)
@@ -67,6 +81,10 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if let queryRecords {
             try await runQueryBenchmark(records: queryRecords, key: key)
+            return
+        }
+        if utility {
+            try await runUtilityBenchmark(key: key)
             return
         }
         let pub = key.publicKey
@@ -138,7 +156,8 @@ struct BenchCommand: AsyncParsableCommand {
 
     private func runQueryBenchmark(records: Int, key: borrowing PrivateKey) async throws {
         guard (100...10_000_000).contains(records) else { throw CLIError("--query-records must be 100–10000000") }
-        let result = try await QueryBenchmark(records: records, bits: bits).run(key: key) { line in
+        guard (0...10_000).contains(priorReleases) else { throw CLIError("--prior-releases must be 0–10000") }
+        let result = try await QueryBenchmark(records: records, bits: bits, priorReleases: priorReleases).run(key: key) { line in
             if !json { Terminal.note("  " + line) }
         }
         let cores = availableCores
@@ -148,10 +167,14 @@ struct BenchCommand: AsyncParsableCommand {
             ("query_records_per_s", perSecond), ("query_records_per_s_per_core", perSecond / Double(cores)),
             ("query_cells", Double(result.cells)), ("ingest_records_per_s", result.ingestPerSecond),
             ("database_bytes", Double(result.databaseBytes)), ("peak_memory_bytes", Double(result.peakMemoryBytes)),
+            ("prior_releases", Double(priorReleases)), ("prior_releases_seconds", result.priorSeconds),
+            ("audit_ms", result.auditSeconds * 1000), ("audit_ms_max_prior", result.priorAuditSecondsMax * 1000),
+            ("audit_state_bytes", Double(result.auditStateBytes)), ("audit_rank", Double(result.auditRank)),
+            ("audit_atoms", Double(result.auditAtoms)),
         ]
         if json {
             var object: [String: Any] = ["bits": bits, "cores": cores, "verified": result.verified]
-            for (k, v) in figures { object[k] = (v * 100).rounded() / 100 }
+            for (k, v) in figures { object[k] = k.hasPrefix("audit_ms") ? (v * 1000).rounded() / 1000 : (v * 100).rounded() / 100 }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
@@ -159,6 +182,42 @@ struct BenchCommand: AsyncParsableCommand {
             Terminal.note("  decrypted sums equal the stored plaintext: \(result.verified ? "yes" : "NO")")
         }
         guard result.verified else { throw CLIError("the query's decrypted sums did not match the stored plaintext") }
+    }
+
+    private func runUtilityBenchmark(key: borrowing PrivateKey) async throws {
+        guard (4...200).contains(utilitySchools), (12...5000).contains(utilityStudents) else {
+            throw CLIError("--utility-schools must be 4–200 and --utility-students 12–5000")
+        }
+        var datasets = [UtilityBenchmark.demo(schools: utilitySchools, students: utilityStudents, seed: 2026)]
+        if let uci { datasets.append(try UtilityBenchmark.uci(directory: URL(fileURLWithPath: uci))) }
+        var outcomes: [UtilityBenchmark.Outcome] = []
+        for dataset in datasets {
+            outcomes += try await UtilityBenchmark().run(dataset, key: key) { line in if !json { Terminal.note("  " + line) } }
+        }
+        if json {
+            let rows: [[String: Any]] = outcomes.map { o in
+                let base = outcomes.first { $0.dataset == o.dataset }?.released ?? 1
+                return ["dataset": o.dataset, "policy": o.policy, "released_cells": o.released,
+                        "fraction_of_kmin_alone": (Double(o.released) / Double(max(1, base)) * 1000).rounded() / 1000,
+                        "withheld": o.withheld, "lin_audit_undecided": o.undecided, "disclosive_cells": o.disclosive,
+                        "audit_seconds_per_release": (o.auditSecondsPerRelease * 1e6).rounded() / 1e6]
+            }
+            let data = try JSONSerialization.data(withJSONObject: ["bits": bits, "utility": rows], options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        var table: [[String]] = [["data", "policy", "cells released", "of K-MIN alone", "withheld by rule", "disclosive",
+                                  "audit s/release"]]
+        for o in outcomes {
+            let base = outcomes.first { $0.dataset == o.dataset }?.released ?? 1
+            table.append([o.dataset, o.policy, String(o.released), String(format: "%.1f%%", 100 * Double(o.released) / Double(max(1, base))),
+                          o.withheld.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                              + (o.undecided > 0 ? " (\(o.undecided) undecided)" : ""),
+                          String(o.disclosive), o.policy.hasPrefix("default") ? String(format: "%.4f", o.auditSecondsPerRelease) : "—"])
+        }
+        print(ReleaseFormatter.render(table, rightAlignFrom: 2), terminator: "")
+        print("disclosive = released cells that, with the releases before them, determine a total of fewer than k records "
+              + "(found by rebuilding LIN-AUDIT over the history).")
     }
 
     /// Operations per second of `body` on this thread for `seconds`.

@@ -17,6 +17,8 @@ struct QueryBenchmark {
     var records: Int
     var bits: Int
     var schools = 40
+    /// Releases made before the timed query (per-school tables), so LIN-AUDIT works against a real history.
+    var priorReleases = 0
 
     struct Result {
         var ingestPerSecond: Double
@@ -25,6 +27,13 @@ struct QueryBenchmark {
         var databaseBytes: Int64
         var peakMemoryBytes: Int64
         var verified: Bool
+        /// LIN-AUDIT's share of the timed query, and its state afterwards.
+        var auditSeconds: Double
+        var auditStateBytes: Int
+        var auditRank: Int
+        var auditAtoms: Int
+        var priorSeconds: Double
+        var priorAuditSecondsMax: Double
     }
 
     func run(key: borrowing PrivateKey, log: (String) -> Void) async throws -> Result {
@@ -92,8 +101,24 @@ struct QueryBenchmark {
             if (s + 1) % 10 == 0 { log("stored \(record) records (\(s + 1)/\(schools) schools)") }
         }
 
-        log("querying \(records) records by subject, province, region, sex")
         let engine = try QueryEngine(vault: vault)
+        let priorStarted = Date()
+        var priorAuditMax = 0.0
+        if priorReleases > 0 {
+            log("making \(priorReleases) earlier releases (per-school tables)")
+            let shapes: [(by: [String], filters: [String: String])] = [
+                (["subject", "sex"], [:]), (["sex"], ["subject": "math"]), (["subject"], [:]), (["sex"], ["subject": "chinese"]),
+            ]
+            for i in 0..<priorReleases {
+                let shape = shapes[(i / schools) % shapes.count]
+                var filters = shape.filters
+                filters["school"] = String(format: "S%03d", i % schools)
+                let prior = try engine.run(Query(by: shape.by, filters: filters))
+                priorAuditMax = max(priorAuditMax, prior.auditSeconds)
+            }
+        }
+        let priorSeconds = Date().timeIntervalSince(priorStarted)
+        log("querying \(records) records by subject, province, region, sex")
         let started = Date()
         let outcome = try engine.run(Query(by: ["subject", "province", "region", "sex"]))
         let querySeconds = Date().timeIntervalSince(started)
@@ -109,7 +134,9 @@ struct QueryBenchmark {
                     as? NSNumber)?.int64Value ?? 0
         return Result(ingestPerSecond: Double(records) / ingestSeconds, querySeconds: querySeconds,
                       cells: outcome.release.cells.count + outcome.release.suppressed.count, databaseBytes: size,
-                      peakMemoryBytes: Self.peakMemory(), verified: verified)
+                      peakMemoryBytes: Self.peakMemory(), verified: verified, auditSeconds: outcome.auditSeconds,
+                      auditStateBytes: outcome.auditStateBytes, auditRank: outcome.auditRank,
+                      auditAtoms: outcome.auditAtoms, priorSeconds: priorSeconds, priorAuditSecondsMax: priorAuditMax)
     }
 
     /// VmHWM from /proc/self/status (peak resident memory), or 0 where unavailable.

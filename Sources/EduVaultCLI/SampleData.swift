@@ -52,14 +52,25 @@ struct SampleDataGenerator {
         return out
     }
 
-    /// Writes `schools.csv` and one `<id>.csv` per school into `directory`; returns the plan.
-    func write(to directory: URL) throws -> [School] {
+    /// One generated score.
+    struct Row {
+        var school: School
+        var student: String
+        var subject: String
+        /// The score with one decimal place, as the CSV holds it.
+        var score: String
+        var grade: String
+        var term: String
+        var sex: String
+        var residence: String
+    }
+
+    /// Every school's rows, in order (deterministic in the seed).
+    func rows() -> (plan: [School], rows: [Row]) {
         var rng = DemoRandom(seed: seed)
         let plan = plan()
-        var registry = "id,region,province,county,program\n"
+        var rows: [Row] = []
         for school in plan {
-            registry += "\(school.id),\(school.region),\(school.province),\(school.county),\(school.program)\n"
-            var csv = "student_id,subject,score,grade,term,sex,residence\n"
             for s in 0..<school.students {
                 let ability = rng.normal()
                 let grade = ["10", "11", "12"][Int(rng.next() % 3)]
@@ -71,8 +82,24 @@ struct SampleDataGenerator {
                     if school.region == "rural" { z += Self.ruralGap }
                     if school.program == "livestream" { z += subject.livestreamGain }
                     let score = min(100, max(0, (subject.mean + subject.sd * z) * 10).rounded() / 10)
-                    csv += "\(studentID),\(subject.name),\(String(format: "%.1f", score)),\(grade),2025-1,\(sex),\(residence)\n"
+                    rows.append(Row(school: school, student: studentID, subject: subject.name,
+                                    score: String(format: "%.1f", score), grade: grade, term: "2025-1", sex: sex,
+                                    residence: residence))
                 }
+            }
+        }
+        return (plan, rows)
+    }
+
+    /// Writes `schools.csv` and one `<id>.csv` per school into `directory`; returns the plan.
+    func write(to directory: URL) throws -> [School] {
+        let (plan, rows) = rows()
+        var registry = "id,region,province,county,program\n"
+        for school in plan {
+            registry += "\(school.id),\(school.region),\(school.province),\(school.county),\(school.program)\n"
+            var csv = "student_id,subject,score,grade,term,sex,residence\n"
+            for row in rows where row.school.id == school.id {
+                csv += "\(row.student),\(row.subject),\(row.score),\(row.grade),\(row.term),\(row.sex),\(row.residence)\n"
             }
             try Files.write(Data(csv.utf8), to: directory.appendingPathComponent("\(school.id).csv").path, overwrite: true,
                             what: "sample data")

@@ -21,15 +21,18 @@ extension LinearAudit {
 
     /// Replays every released cell, in release order, into a fresh audit modulo `prime`.
     ///
-    /// Complexity: O(cells · rank · atoms) plus the analysis of cells that lead in small atoms.
-    public static func rebuild(_ prior: PriorReleases, k: Int, prime: UInt64) throws -> Rebuild {
+    /// - Parameter judge: also decide, for each cell, whether its release kept the guarantee (for `vault check`);
+    ///   without it only the state is rebuilt.
+    /// Complexity: O(cells · rank · atoms), plus with `judge` the analysis of cells that lead in small atoms.
+    public static func rebuild(_ prior: PriorReleases, k: Int, prime: UInt64, judge: Bool = true) throws -> Rebuild {
         var cells: [ReleasedCell] = []
         try prior.forEachCell { cells.append($0) }
         let sizes = try prior.atomSizes(Set(cells.flatMap(\.cell.atoms)))
         var audit = LinearAudit(k: k, prime: prime)
         var violations: [Violation] = []
         for released in cells {
-            let verdict = audit.insertReleased(Cell(atoms: released.cell.atoms.map { (id: $0, records: sizes[$0] ?? 0) }))
+            let verdict = audit.insertReleased(Cell(atoms: released.cell.atoms.map { (id: $0, records: sizes[$0] ?? 0) }),
+                                               judge: judge)
             if !verdict.admits {
                 violations.append(Violation(releaseID: released.releaseID, logIndex: released.logIndex,
                                             cellKey: released.cell.key, verdict: verdict))
@@ -52,6 +55,6 @@ extension LinearAudit {
         if let p = stored?.prime, p > 1 << 60, p < 1 << 62, PrimeField.isPrime(p) { prime = p } else {
             prime = try randomPrime()
         }
-        return (try rebuild(prior, k: k, prime: prime).audit, count)
+        return (try rebuild(prior, k: k, prime: prime, judge: false).audit, count)
     }
 }

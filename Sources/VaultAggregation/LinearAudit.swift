@@ -23,9 +23,10 @@ public import Primitives
 ///    into one class; a class of ≥ k records can never be in the support of a vector of weight < k, so the subspace
 ///    shrinks to the vectors vanishing on those classes. Repeat until the subspace is {0} (safe) or every class has
 ///    fewer than k records.
-/// 4. Then the minimum weight is `total − (heaviest hyperplane of the classes' column matroid)`, computed exactly
-///    by enumerating hyperplanes when that takes at most ``enumerationBudget`` steps. Past the budget the cell is
-///    withheld (conservative: reported as undecided).
+/// 4. Then an exact search decides: either over the sets of classes lighter than k in total, looking for one whose
+///    columns of a parity-check matrix are dependent (the support of a light vector), or over the hyperplanes of
+///    the classes' column matroid (minimum weight = total − heaviest hyperplane), whichever fits in
+///    ``enumerationBudget`` steps. Past the budget the cell is withheld (conservative: reported as undecided).
 ///
 /// The decision depends only on which atoms a cell covers and how many records each atom holds, never on a score
 /// or a sum (simulatable auditing): a refusal reveals nothing about scores.
@@ -138,15 +139,17 @@ public struct LinearAudit: Sendable, Equatable {
         return verdict
     }
 
-    /// Adds a released cell without checking it (rebuilding the audit from the release history).
+    /// Adds a released cell without refusing it (rebuilding the audit from the release history).
     ///
     /// - Returns: what ``admit(_:)`` would have said, so a rebuild can report releases that broke the guarantee
     ///   (for example ones made while LIN-AUDIT was off).
+    /// - Parameter judge: analyse the cell (as ``admit(_:)`` would) to report its verdict; without it the verdict
+    ///   of a cell leading in a small atom is reported as `.safe` unanalysed.
     @discardableResult
-    public mutating func insertReleased(_ cell: Cell) -> Verdict {
+    public mutating func insertReleased(_ cell: Cell, judge: Bool = true) -> Verdict {
         var v = row(for: cell)
         guard let lead = reduce(&v) else { return .determined }
-        let verdict = isSmall(lead) ? analyseSmallSubspace(adding: v) : .safe
+        let verdict = judge && isSmall(lead) ? analyseSmallSubspace(adding: v) : .safe
         insert(v, lead: lead)
         return verdict
     }
@@ -304,15 +307,89 @@ public struct LinearAudit: Sendable, Equatable {
         return result
     }
 
-    /// Exact minimum weight when every class is lighter than k: total − heaviest hyperplane.
+    /// Exact minimum weight when every class is lighter than k. Two exact searches, whichever fits the budget:
+    /// light circuits of the dual (few when classes are heavy-ish), or hyperplanes (few when d is small).
     static func exactMinimumWeight(_ k: Int, classes: [[UInt64]], weights: [Int], dimension d: Int,
                                    field: PrimeField) -> Verdict
     {
         let total = weights.reduce(0, +)
         if d == 1 || total < k { return .disclosive }
         if d == 2 { return total - (weights.max() ?? 0) >= k ? .safe : .disclosive }
+        guard classes.count >= d else { return .undecided }  // cannot happen for independent rows; stay sound
+        if let verdict = lightCircuitSearch(k, classes: classes, weights: weights, dimension: d, field: field) {
+            return verdict
+        }
+        return hyperplaneSearch(k, classes: classes, weights: weights, dimension: d, field: field)
+    }
+
+    /// A vector of the subspace with support S exists exactly when the columns of a parity-check matrix H
+    /// (H·Mᵀ = 0, one column per class) indexed by S are linearly dependent. Searches the sets of total weight < k
+    /// (lightest classes first), keeping each independent set in echelon form: the first dependent one is a
+    /// light vector. Returns nil past the budget.
+    static func lightCircuitSearch(_ k: Int, classes: [[UInt64]], weights: [Int], dimension d: Int,
+                                   field: PrimeField) -> Verdict?
+    {
         let m = classes.count
-        guard m >= d else { return .undecided }  // cannot happen for independent rows; stay sound if it does
+        // Reduced row echelon form of M (d × m, columns = classes): pivot columns P, the rest F.
+        let matrix = (0..<d).map { i in classes.map { $0[i] } }
+        var rref = echelonForm(matrix, columnOrder: Array(0..<m), field: field).map(\.values)
+        let pivots = rref.map { row in row.firstIndex { $0 != 0 }! }  // safe: echelon rows are non-zero
+        for r in rref.indices {
+            let inv = field.inverse(rref[r][pivots[r]])
+            rref[r] = rref[r].map { field.mul($0, inv) }
+        }
+        for r in rref.indices {
+            for other in rref.indices where other != r && rref[other][pivots[r]] != 0 {
+                let f = rref[other][pivots[r]]
+                for j in 0..<m where rref[r][j] != 0 { rref[other][j] = field.sub(rref[other][j], field.mul(f, rref[r][j])) }
+            }
+        }
+        let pivotSet = Set(pivots)
+        let free = (0..<m).filter { !pivotSet.contains($0) }
+        let r = free.count  // the dual's dimension, m − d
+        // Column j of H: a free column is a unit vector; pivot column P_i is (−A[i][f]) over the free columns f.
+        var h = [[UInt64]](repeating: [UInt64](repeating: 0, count: r), count: m)
+        for (position, f) in free.enumerated() { h[f][position] = 1 }
+        for (i, p) in pivots.enumerated() {
+            for (position, f) in free.enumerated() { h[p][position] = field.neg(rref[i][f]) }
+        }
+        let order = (0..<m).sorted { (weights[$0], $0) < (weights[$1], $1) }
+        var steps = 0
+        var basis: [(vector: [UInt64], pivot: Int)] = []
+        // Depth-first over sets in `order`, extending only with later classes while the weight stays below k.
+        func search(from start: Int, weight: Int) -> Bool? {
+            for position in start..<order.count {
+                let j = order[position]
+                guard weight + weights[j] < k else { return false }  // sorted by weight: no later class fits either
+                steps += 1
+                if steps > enumerationBudget { return nil }
+                var v = h[j]
+                for b in basis where v[b.pivot] != 0 {
+                    let f = v[b.pivot]
+                    for t in 0..<r where b.vector[t] != 0 { v[t] = field.sub(v[t], field.mul(f, b.vector[t])) }
+                }
+                guard let lead = v.firstIndex(where: { $0 != 0 }) else { return true }  // dependent: a light vector
+                let inv = field.inverse(v[lead])
+                basis.append((v.map { field.mul($0, inv) }, lead))
+                let found = search(from: position + 1, weight: weight + weights[j])
+                basis.removeLast()
+                if found != false { return found }
+            }
+            return false
+        }
+        switch search(from: 0, weight: 0) {
+        case true?: return .disclosive
+        case false?: return .safe
+        case nil: return nil
+        }
+    }
+
+    /// Total − heaviest hyperplane, by enumerating the hyperplanes spanned by d − 1 classes.
+    static func hyperplaneSearch(_ k: Int, classes: [[UInt64]], weights: [Int], dimension d: Int,
+                                 field: PrimeField) -> Verdict
+    {
+        let total = weights.reduce(0, +)
+        let m = classes.count
         // Columns span F^d (rows are independent), so a (d−1)-subset of independent classes spans a hyperplane.
         guard let steps = binomial(m, d - 1), steps <= enumerationBudget else { return .undecided }
         var subset = Array(0..<(d - 1))

@@ -100,6 +100,49 @@ struct LinearAuditTests {
         #expect(undecided == 0)
     }
 
+    /// Rank of a dense matrix over the field (Gaussian elimination, for the brute force).
+    static func rank(_ rows: [[UInt64]], field: PrimeField) -> Int {
+        guard let width = rows.first?.count else { return 0 }
+        return LinearAudit.echelonForm(rows, columnOrder: Array(0..<width), field: field).count
+    }
+
+    @Test("The exact searches (light circuits, hyperplanes) agree with brute force on random weighted subspaces")
+    func exactSearches() {
+        let field = PrimeField(Self.prime)
+        var rng = Seeded(state: 31)
+        var outcomes: [LinearAudit.Verdict: Int] = [:]
+        for _ in 0..<400 {
+            let m = 4 + Int(rng.next() % 7), d = 2 + Int(rng.next() % UInt64(min(5, m - 2)))
+            var matrix = (0..<d).map { _ in (0..<m).map { _ in rng.next() % 4 } }
+            guard Self.rank(matrix, field: field) == d else { continue }
+            let weights = (0..<m).map { _ in 1 + Int(rng.next() % 9) }
+            // Brute force: a light vector exists iff removing some light set of columns drops the rank below d.
+            var disclosive = false
+            for mask in 1..<(1 << m) where !disclosive {
+                let light = (0..<m).filter { mask & (1 << $0) != 0 }.reduce(0) { $0 + weights[$1] } < 10
+                guard light else { continue }
+                let rest = matrix.map { row in (0..<m).filter { mask & (1 << $0) == 0 }.map { row[$0] } }
+                if rest.first?.isEmpty != false || Self.rank(rest, field: field) < d { disclosive = true }
+            }
+            var w = weights
+            let verdict = LinearAudit.minimumWeightAtLeast(10, matrix: &matrix, weights: &w, field: field)
+            outcomes[verdict, default: 0] += 1
+            #expect(verdict == (disclosive ? .disclosive : .safe), "d=\(d) m=\(m) weights=\(weights)")
+        }
+        #expect((outcomes[.safe] ?? 0) > 20 && (outcomes[.disclosive] ?? 0) > 20)
+        // Both searches on the final stage alone: random classes of weight < k in general position.
+        for _ in 0..<200 {
+            let d = 3 + Int(rng.next() % 3), m = d + 1 + Int(rng.next() % 4)
+            let classes = (0..<m).map { _ in (0..<d).map { _ in rng.next() % 5 } }
+            let matrix = (0..<d).map { i in classes.map { $0[i] } }
+            guard Self.rank(matrix, field: field) == d else { continue }
+            let weights = (0..<m).map { _ in 1 + Int(rng.next() % 9) }
+            let circuits = LinearAudit.lightCircuitSearch(10, classes: classes, weights: weights, dimension: d, field: field)
+            let hyperplanes = LinearAudit.hyperplaneSearch(10, classes: classes, weights: weights, dimension: d, field: field)
+            #expect(circuits == hyperplanes, "d=\(d) m=\(m) weights=\(weights)")
+        }
+    }
+
     @Test("Margins of a 2×2 table: the gap between two one-student cells is caught")
     func margins() {
         // Atoms: a=(S,F) 14, b=(S,M) 1, c=(T,F) 1, d=(T,M) 20. Releasing school and sex margins gives

@@ -95,6 +95,26 @@ struct QueryCommandTests {
         expectCleanFailure(try CLI.eduvault(["demo", "--bits", "1024"]), mentioning: "2048")
     }
 
+    @Test("bench --utility: the default policy's releases are never disclosive, the others' can be")
+    func benchUtility() throws {
+        let result = try CLI.eduvault(["bench", "--utility", "--json", "--bits", "1024", "--utility-schools", "4",
+                                       "--utility-students", "40", "--uci", CLI.root.appendingPathComponent(
+                                           "Tests/Fixtures/uci-student-performance").path,
+                                       "--private-key", CLI.key("eduvault-1024", "private")])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
+        let rows = object["utility"] as? [[String: Any]] ?? []
+        #expect(rows.count == 6)
+        for row in rows where (row["policy"] as? String ?? "").hasPrefix("default") {
+            #expect(row["disclosive_cells"] as? Int == 0)
+            #expect(row["lin_audit_undecided"] as? Int == 0)
+            #expect((row["fraction_of_kmin_alone"] as? Double ?? 0) > 0.5)
+        }
+        // K-MIN alone gives its own withheld cells away on the UCI session.
+        let unsafe = rows.first { $0["dataset"] as? String == "uci" && $0["policy"] as? String == "K-MIN alone" }
+        #expect((unsafe?["disclosive_cells"] as? Int ?? 0) > 0)
+    }
+
     @Test("bench --json reports the figures the issues name")
     func benchJSON() throws {
         let result = try CLI.eduvault(["bench", "--bits", "1024", "--seconds", "0.05", "--json",
