@@ -132,14 +132,7 @@ extension Vault {
         do { try finishValidation() } catch {
             throw StoreError(.invalidCiphertext, "the batch's ciphertexts were rejected: \(error)")
         }
-        let publicKey: Ed25519.PublicKey
-        do { publicKey = try Ed25519.PublicKey(rawRepresentation: school.signingPublicKey) } catch {
-            throw StoreError(.badSignature, "the school's registered key is not a valid Ed25519 key")
-        }
-        do { try reader.verify(publicKey: publicKey) } catch { throw StoreError.refusal(error) }
-        guard reader.contentHash == contentHash else {
-            throw StoreError(.changedDuringIngest, "the file changed while it was being ingested; send it again")
-        }
+        try Vault.verifyTrailer(reader, signedBy: school, contentHash: contentHash)
         let countAtom = try db.makeStatement(sql: "UPDATE atoms SET record_count = ? WHERE id = ?")
         for atom in atoms.values { try countAtom.execute(arguments: [atom.count, atom.id]) }
         let received = Timestamp.now()
@@ -168,6 +161,12 @@ extension Vault {
         guard let school = try pool.read({ db in try Vault.school(db, id: receipt.schoolID.rawValue) }) else {
             throw StoreError(.unknownSchool, "the batch's school is no longer registered")
         }
+        try Vault.verifyTrailer(reader, signedBy: school, contentHash: contentHash)
+    }
+
+    /// Checks a fully read batch's trailer: the signature under the school's registered key, and that the content
+    /// hashed while reading is the content hashed before (the file did not change in between).
+    private static func verifyTrailer(_ reader: BatchReader, signedBy school: SchoolInfo, contentHash: [UInt8]) throws {
         let publicKey: Ed25519.PublicKey
         do { publicKey = try Ed25519.PublicKey(rawRepresentation: school.signingPublicKey) } catch {
             throw StoreError(.badSignature, "the school's registered key is not a valid Ed25519 key")
