@@ -154,6 +154,9 @@ public enum PaillierJSON {
 
     // MARK: Ciphertexts
 
+    /// The largest exponent magnitude a ciphertext file may carry: ``EncodedNumber/exponentLimit``.
+    public static let exponentLimit = EncodedNumber.exponentLimit
+
     /// A ciphertext with its python-paillier exponent.
     public struct EncryptedNumber: Sendable, Equatable {
         public var ciphertext: Ciphertext
@@ -183,8 +186,11 @@ public enum PaillierJSON {
         guard let v = object["v"] as? String else {
             throw PaillierError(.malformedCiphertext, "the ciphertext has no \"v\" string (expected {\"v\": \"…\", \"e\": …})")
         }
-        guard let e = object["e"] as? Int, abs(e) <= 100_000
-        else { throw PaillierError(.malformedCiphertext, "the ciphertext's \"e\" must be an integer exponent") }
+        // `magnitude`, not `abs`: abs(Int.min) traps, and "e" is whatever the file says.
+        guard let e = object["e"] as? Int, e.magnitude <= UInt(exponentLimit) else {
+            throw PaillierError(.malformedCiphertext,
+                                "the ciphertext's \"e\" must be an integer exponent between -\(exponentLimit) and \(exponentLimit)")
+        }
         if let kid = object["key_id"] as? String, kid != key.keyID {
             throw PaillierError(.wrongKey, "the ciphertext was made under another key (\(kid)), not this one (\(key.keyID))")
         }
