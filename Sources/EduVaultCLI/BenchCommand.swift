@@ -99,7 +99,7 @@ struct BenchCommand: AsyncParsableCommand {
         record("decrypt_per_s_all_cores", try await parallelRate(cores) { _ = try core.decrypt(c1) })
         record("add_per_s", try rate { _ = pub.add(c1, c2) })
         record("add_per_s_all_cores", try await parallelRate(cores) { _ = pub.add(c1, c2) })
-        let k = BigNum(bigEndian: try BigNum.random(bits: 64).bigEndianBytes)
+        let k = try BigNum(bigEndian: BigNum.random(bits: 64).bigEndianBytes)
         record("scalar_mul_per_s", try rate { _ = pub.multiply(c1, by: k) })
         record("scalar_mul_per_s_all_cores", try await parallelRate(cores) { _ = pub.multiply(c1, by: k) })
 

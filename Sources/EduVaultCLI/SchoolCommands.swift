@@ -265,7 +265,7 @@ struct SchoolEncrypt: AsyncParsableCommand {
                 for (row, ciphertext) in zip(pending, ciphertexts) {
                     try writer.append(
                         BatchRecord(
-                            pseudonym: schoolKeys.pseudonym(forStudent: row.studentID), subject: row.subject,
+                            pseudonym: try schoolKeys.pseudonym(forStudent: row.studentID), subject: row.subject,
                             attributes: row.attributes, ciphertext: ciphertext.bytes(width: width)))
                 }
                 progress.advance(by: pending.count)

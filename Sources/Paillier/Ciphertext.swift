@@ -29,7 +29,11 @@ extension PublicKey {
             throw PaillierError(.invalidCiphertext,
                                 "the ciphertext is not below n² of this key (was it made under another key?)")
         }
-        guard value.publicCopy().isCoprime(to: n) else {
+        let coprime: Bool
+        do { coprime = try value.publicCopy().isCoprime(to: n) } catch {
+            throw PaillierError(.internalFailure, "could not check the ciphertext: \(error.message)")
+        }
+        guard coprime else {
             throw PaillierError(.invalidCiphertext, "the ciphertext shares a factor with n, which no encryption produces")
         }
         return Ciphertext(unchecked: value)
@@ -41,7 +45,11 @@ extension PublicKey {
             throw PaillierError(.malformedCiphertext,
                                 "a ciphertext of this key is \(ciphertextByteCount) bytes, not \(bytes.count)")
         }
-        return try ciphertext(validating: BigNum(bigEndian: bytes))
+        let value: BigNum
+        do { value = try BigNum(bigEndian: bytes) } catch {
+            throw PaillierError(.malformedCiphertext, "the ciphertext cannot be read: \(error.message)")
+        }
+        return try ciphertext(validating: value)
     }
 
     // MARK: - Encryption

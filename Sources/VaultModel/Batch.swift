@@ -342,9 +342,15 @@ public final class BatchReader {
                 .batchHashMismatch, "the content hash in the trailer does not match the file", file: fileName,
                 line: lineNumber)
         }
-        guard let signature = Data(base64Encoded: trailer.sig),
-            publicKey.isValidSignature(Array(signature), for: BatchTrailer.signedMessage(digest: contentHash))
-        else {
+        let valid: Bool
+        do {
+            valid = try Data(base64Encoded: trailer.sig).map {
+                try publicKey.isValidSignature(Array($0), for: BatchTrailer.signedMessage(digest: contentHash))
+            } ?? false
+        } catch {
+            throw ModelError(.crypto, "the batch signature could not be checked: \(error)", file: fileName)
+        }
+        guard valid else {
             throw ModelError(
                 .badSignature, "the batch signature does not verify under the school's registered key",
                 file: fileName, line: lineNumber)

@@ -65,7 +65,7 @@ final class TestVault {
             let writer = try BatchWriter(url: url, header: BatchHeader(school: id, vault: "vault-agg", keyID: pub.keyID,
                                                                        schemaHash: try schema.schemaHash, records: mine.count))
             for (r, c) in zip(mine, cts) {
-                try writer.append(BatchRecord(pseudonym: keys.pseudonym(forStudent: r.student), subject: r.subject,
+                try writer.append(BatchRecord(pseudonym: try keys.pseudonym(forStudent: r.student), subject: r.subject,
                                               attributes: r.attributes, ciphertext: c.bytes(width: pub.ciphertextByteCount)))
             }
             _ = try writer.finish(signingKey: try keys.signingKey())
