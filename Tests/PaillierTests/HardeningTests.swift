@@ -1,6 +1,6 @@
-import BigNum
+@testable import BigNum
 import Foundation
-import Paillier
+@testable import Paillier
 import Testing
 
 /// Issue 14: numbers read from input never trap, and no failure turns into a plausible-looking value.
@@ -41,5 +41,32 @@ struct HardeningTests {
         #expect(throws: PaillierError.self) { try number.decreasingExponent(to: 1) }
         #expect(try number.decreasingExponent(to: -1).exactDecimalString == "3")
         #expect(try EncodedNumber(mantissa: BigNum(-3), exponent: -100_000).exactDecimalString.count == 400_003)
+    }
+}
+
+/// Issue 14: a failed C call never becomes a plausible-looking value.
+@Suite("Hardening: no silent wrong answers from Paillier")
+struct SilentAnswerTests {
+    let key = Fixtures.key1024
+    var pub: PublicKey { key.publicKey }
+
+    @Test("negate throws when the inverse does not exist (it returned its input: Enc(a) for Enc(−a))")
+    func negateWithoutInverse() throws {
+        let (p, _) = try Fixtures.privateKey("eduvault-1024").factors
+        // Not a unit modulo n²: no validated ciphertext is like this, but the failure path must not answer.
+        let broken = Ciphertext(unchecked: p.publicCopy())
+        let error = #expect(throws: PaillierError.self) { try pub.negate(broken) }
+        #expect(error?.code == .invalidCiphertext)
+        #expect(throws: PaillierError.self) { try pub.subtract(pub.encrypt(BigNum(1)), broken) }
+    }
+
+    @Test("multiply throws when the exponentiation fails (it returned Enc(0))")
+    func multiplyFailure() throws {
+        let c = try pub.encrypt(BigNum(6))
+        BigNumFaults.$failing.withValue(["BN_mod_exp_mont"]) {
+            let error = #expect(throws: PaillierError.self) { try pub.multiply(c, by: BigNum(7)) }
+            #expect(error?.code == .internalFailure)
+        }
+        #expect(try key.decrypt(pub.multiply(c, by: BigNum(7))) == BigNum(42))
     }
 }
