@@ -118,7 +118,7 @@ struct AddCommand: AsyncParsableCommand {
             throw CLIError("the ciphertexts' exponents are too far apart to align")
         }
         let factor = BigNum(UInt64(16)).power(delta)
-        return .init(ciphertext: key.multiply(x.ciphertext, by: factor), exponent: e)
+        return .init(ciphertext: try key.multiply(x.ciphertext, by: factor), exponent: e)
     }
 }
 
@@ -149,7 +149,7 @@ struct MultiplyCommand: AsyncParsableCommand {
         guard !overflow, EncodedNumber.isValidExponent(exponent) else {
             throw CLIError("the product's exponent would fall outside ±\(EncodedNumber.exponentLimit)")
         }
-        let product = publicKey.multiply(x.ciphertext, by: factor.mantissa)
+        let product = try publicKey.multiply(x.ciphertext, by: factor.mantissa)
         CiphertextIO.print(.init(ciphertext: try publicKey.rerandomize(product), exponent: exponent), key: publicKey)
     }
 }
