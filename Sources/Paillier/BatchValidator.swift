@@ -28,7 +28,7 @@ public final class CiphertextBatchValidator {
         var failure: PaillierError?
         bytes.withUnsafeBytes { buffer in
             do throws(BigNumError) { try product.multiply(bigEndian: buffer) } catch {
-                failure = PaillierError(.invalidCiphertext, "a ciphertext is zero or not below n² of this key")
+                failure = CiphertextSum.mapped(error, "a ciphertext is zero or not below n² of this key")
             }
         }
         if let failure { throw failure }

@@ -155,7 +155,11 @@ final class PrivateKeyCore: Sendable {
             nModPhiQ2 = n.modulo(q * qm1).markedSecret()
             q2InvMont = montP2.toMontgomery(try qSquared.modulo(pSquared).inverse(modulo: pSquared).markedSecret())
         } catch {
-            throw PaillierError(.invalidKey, "the private key's factors do not form a usable key")
+            // "No inverse" or a bad modulus is the key's fault; any other failure is OpenSSL's, and says so.
+            if error.code == .invalidArgument {
+                throw PaillierError(.invalidKey, "the private key's factors do not form a usable key")
+            }
+            throw PaillierError(.internalFailure, "could not prepare the private key: \(error.message)")
         }
     }
 
