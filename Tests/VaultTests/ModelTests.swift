@@ -24,8 +24,8 @@ import VaultModel
     ])
     func refusesBadScores(text: String, code: ModelError.Code) throws {
         let schema = try Schema()
-        #expect(throws: ModelError.self) { try schema.parseScore(text) }
-        do { _ = try schema.parseScore(text) } catch { #expect(error.code == code) }
+        let error = #expect(throws: ModelError.self) { try schema.parseScore(text) }
+        #expect(error?.code == code)
     }
 
     @Test func refusesInconsistentSchemas() {
@@ -87,8 +87,7 @@ import VaultModel
         let url = try h.batch(count: 3)
         try editLine(url, 3) { _ in "{not json" }
         let reader = try BatchReader(url: url)
-        var caught: ModelError?
-        do { while try reader.nextRecord() != nil {} } catch { caught = error }
+        let caught = #expect(throws: ModelError.self) { while try reader.nextRecord() != nil {} }
         #expect(caught?.code == .malformedBatch)
         #expect(caught?.line == 3)
     }
