@@ -75,4 +75,17 @@ struct SourceHygieneTests {
         }
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
+
+    @Test("Files are created or replaced only through AtomicFile (temporary file, fsync, rename, directory fsync)")
+    func oneAtomicWriter() throws {
+        let forbidden = try Regex(#"createFile\(|FileHandle\(forWritingTo|FileHandle\(forUpdating|\brename\(|\blink\(|O_CREAT|atomically:|\.atomic\b|fopen\("#)
+        var problems: [String] = []
+        for (path, lines) in try Self.sources() where !path.hasSuffix("VaultModel/AtomicFile.swift") {
+            for (index, line) in lines.enumerated() {
+                let code = line.split(separator: "//", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+                if code.contains(forbidden) { problems.append("\(path):\(index + 1): \(line.trimmingCharacters(in: .whitespaces))") }
+            }
+        }
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
 }
