@@ -74,14 +74,19 @@ public enum PaillierJSON {
     ///
     /// The file keeps python-paillier's outer shape (`kty`, `key_ops`, `pub`, `kid`) so tools can read the public
     /// part, but `p` and `q` are replaced by an `eduvault_sealed` member that only EduVault opens.
+    ///
+    /// - Parameter cost: the scrypt cost; keep the default (N = 2^15, r = 8, p = 1) for every real key. A lower cost
+    ///   is for test files only (the fuzz seeds use one so each input opens in microseconds).
     public static func encodePrivateKey(_ key: borrowing PrivateKey, kid: String, publicKid: String,
-                                        passphrase: String) throws(PaillierError) -> Data
+                                        passphrase: String,
+                                        cost: (n: UInt64, r: UInt64, p: UInt64) = PassphraseSealing.defaultCost)
+        throws(PaillierError) -> Data
     {
         let (p, q) = key.factors
         var secret = Array(try serialize(["p": Base64URL.encode(p.bigEndianBytes), "q": Base64URL.encode(q.bigEndianBytes)]))
         defer { secureWipe(&secret) }
         let sealed: PassphraseSealing.Sealed
-        do { sealed = try PassphraseSealing.seal(secret, passphrase: passphrase) } catch {
+        do { sealed = try PassphraseSealing.seal(secret, passphrase: passphrase, cost: cost) } catch {
             throw PaillierError(.passphrase, "could not protect the key: \(error.message)")
         }
         let sealedObject: [String: Any] = [
