@@ -218,10 +218,14 @@ struct SchoolEncrypt: AsyncParsableCommand {
         do {
             let csv = try ScoreCSV(url: inputURL, schema: schema)
             while let row = try csv.next() {
+                guard rows < BatchReader.maxRecords else {
+                    throw CLIError("\(inputURL.lastPathComponent) has more than \(BatchReader.maxRecords) rows, the most "
+                                   + "one batch may hold; split it into several files; nothing was encrypted")
+                }
                 rows += 1
                 subjects[row.subject, default: 0] += 1
             }
-        } catch { throw CLIError("\(error.description); nothing was encrypted") }
+        } catch let error as CLIError { throw error } catch { throw CLIError("\(error); nothing was encrypted") }
         guard rows > 0 else { throw CLIError("\(inputURL.lastPathComponent) has no score rows; nothing to encrypt") }
 
         // Pass 2: pseudonymise, pack, encrypt in parallel chunks, stream into the batch writer.

@@ -232,6 +232,10 @@ public enum PaillierJSON {
         if let kid = object["key_id"] as? String, kid != key.keyID {
             throw PaillierError(.wrongKey, "the ciphertext was made under another key (\(kid)), not this one (\(key.keyID))")
         }
+        // A value below n² has at most ⌊bits · log₁₀ 2⌋ + 1 digits; refuse longer text before converting it.
+        guard v.utf8.count <= key.nSquared.bitCount * 30_103 / 100_000 + 2 else {
+            throw PaillierError(.invalidCiphertext, "the ciphertext is not below n² of this key (it has too many digits)")
+        }
         guard v.utf8.first != UInt8(ascii: "0") || v == "0", !v.hasPrefix("-0") else {
             throw PaillierError(.malformedCiphertext, "the ciphertext's \"v\" is not a canonical decimal (leading zeros)")
         }

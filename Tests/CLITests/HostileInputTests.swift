@@ -62,4 +62,28 @@ struct HostileInputTests {
             if result.status != 0 { expectCleanFailure(result) }
         }
     }
+
+    @Test("Deeply nested or oversized JSON and YAML end in one Error: line")
+    func nesting() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func file(_ name: String, _ text: String) throws -> String {
+            let url = dir.appendingPathComponent(name)
+            try Data(text.utf8).write(to: url)
+            return url.path
+        }
+        let deep = String(repeating: "[", count: 200_000)
+        let deepObject = String(repeating: "{\"a\":", count: 100_000)
+        for text in [deep, deepObject] {
+            expectCleanFailure(try CLI.eduvault(["decrypt", "--private-key", priv] + k + [try file("c.json", text)]))
+            expectCleanFailure(try CLI.eduvault(["keys", "show", try file("k.json", text)]))
+            expectCleanFailure(try CLI.eduvault(["release", "decrypt", "--private-key", priv] + k + [try file("r.json", text)]))
+        }
+        // Files over their size limits are refused before they are parsed.
+        let bigKey = try file("big.json", "{\"n\": \"" + String(repeating: "A", count: 1 << 20) + "\"}")
+        expectCleanFailure(try CLI.eduvault(["keys", "show", bigKey]), mentioning: "too large")
+        let policy = try file("deep.yaml", "id: x\nversion: 1\nrules: " + String(repeating: "[", count: 5000) + "\n")
+        expectCleanFailure(try CLI.eduvault(["vault", "init", "--vault", dir.appendingPathComponent("v").path,
+                                             "--public-key", pub, "--policy", policy] + k))
+    }
 }

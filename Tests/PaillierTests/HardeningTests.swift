@@ -28,6 +28,18 @@ struct HardeningTests {
         }
     }
 
+    @Test("A ciphertext with more digits than any value below n² is refused before it is converted")
+    func tooManyDigits() throws {
+        let digits = pub.nSquared.decimalString.count
+        let long = "1" + String(repeating: "0", count: digits + 1)
+        let error = #expect(throws: PaillierError.self) {
+            try PaillierJSON.decodeCiphertext(Data("{\"v\": \"\(long)\", \"e\": 0}".utf8), key: pub)
+        }
+        #expect(error?.code == .invalidCiphertext)
+        let huge = String(repeating: "9", count: 200_000)
+        #expect(throws: PaillierError.self) { try PaillierJSON.decodeCiphertext(Data("{\"v\": \"\(huge)\", \"e\": 0}".utf8), key: pub) }
+    }
+
     @Test("Encoded numbers with exponents outside ±limit throw instead of trapping or allocating without bound")
     func encodedNumberExponents() throws {
         for exponent in [Int.min, Int.max, -100_001, 100_001] {
