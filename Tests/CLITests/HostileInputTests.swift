@@ -86,4 +86,20 @@ struct HostileInputTests {
         expectCleanFailure(try CLI.eduvault(["vault", "init", "--vault", dir.appendingPathComponent("v").path,
                                              "--public-key", pub, "--policy", policy] + k))
     }
+
+    @Test("Policy integers in YAML 1.1 sexagesimal form (1:2:3…) end in one Error: line (was a trap in Yams's Int parser)",
+          arguments: ["min_cell_size: 10", "version: 1", "threshold: k", "min_key_bits: 2048", "retention_days: 1825"])
+    func sexagesimalPolicy(field: String) throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let text = try String(contentsOf: CLI.root.appendingPathComponent("Policies/default.yaml"), encoding: .utf8)
+        let name = field.split(separator: ":")[0]
+        for value in ["1:2:3:4:5:6:7:8:9:10:11:12", "9223372036854775807:0", "-1:59:59:59:59:59:59:59:59:59:59:59"] {
+            let policy = dir.appendingPathComponent("policy.yaml")
+            try Data(text.replacingOccurrences(of: field, with: "\(name): \(value)").utf8).write(to: policy)
+            let result = try CLI.eduvault(["vault", "init", "--vault", dir.appendingPathComponent("v").path,
+                                           "--public-key", pub, "--policy", policy.path] + k)
+            expectCleanFailure(result, mentioning: String(name))
+        }
+    }
 }
