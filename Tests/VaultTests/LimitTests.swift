@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VaultModel
+import VaultPolicy
 
 /// Issue 14: every limit a decoder enforces (SECURITY.md, "Limits") is refused cleanly just beyond it.
 @Suite("Decoder limits")
@@ -38,5 +39,20 @@ struct LimitTests {
             try Schema(attributes: [.init(name: "x", allowedValues: (0...Schema.maxListed).map { "v\($0)" })])
         }
         _ = try Schema(attributes: Array(many.prefix(Schema.maxListed)))
+    }
+
+    @Test("Policy integers are plain decimal: sexagesimal (which trapped in Yams), hex, octal and overflow are refused")
+    func policyIntegers() throws {
+        let text = String(decoding: try defaultPolicyBytes(), as: UTF8.self)
+        for value in ["1:2:3:4:5:6:7:8:9:10:11:12", "9223372036854775807:0", "0x10", "0o17", "1_000", "1e3",
+                      "99999999999999999999", "\"10\""] {
+            let yaml = text.replacingOccurrences(of: "min_cell_size: 10", with: "min_cell_size: \(value)")
+            let error = #expect(throws: PolicyError.self, "\(value)") { try Policy.parse(Array(yaml.utf8)) }
+            #expect(error?.code == .invalidValue, "\(value): \(String(describing: error))")
+        }
+        #expect(try Policy.parse(Array(text.replacingOccurrences(of: "min_cell_size: 10", with: "min_cell_size: +12").utf8))
+            .minCellSize == 12)
+        let big = Array(text.utf8) + [UInt8](repeating: UInt8(ascii: "#"), count: Policy.maxFileBytes)
+        #expect(throws: PolicyError.self) { try Policy.parse(big) }
     }
 }

@@ -68,6 +68,9 @@ for (text, name) in samples {
 let policyBytes = try fixture("Policies/default.yaml")
 try seed("policy", "default.yaml", policyBytes)
 let policyText = String(decoding: policyBytes, as: UTF8.self)
+// The crash issue 14 found: an integer in YAML 1.1 base-60 form overflowed Yams's Int parser.
+try seed("policy", "sexagesimal.yaml", Data(policyText.replacingOccurrences(
+    of: "min_cell_size: 10", with: "min_cell_size: 1:2:3:4:5:6:7:8:9:10:11:12").utf8))
 try seed("policy", "threshold-number.yaml", Data(policyText.replacingOccurrences(of: "threshold: k", with: "threshold: 5").utf8))
 try seed("policy", "flow.yaml", Data("""
     {id: p, version: 2, rules: [{id: K-MIN, min_cell_size: 5}, {id: COMP-SUPP, enabled: false},
