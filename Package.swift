@@ -14,6 +14,14 @@ let package = Package(
     products: [
         .executable(name: "eduvault", targets: ["eduvault"]),
         .library(name: "Paillier", targets: ["Paillier"]),
+        // Every library of the vault, for in-repository tools that live in their own package (Fuzz/).
+        .library(
+            name: "EduVaultKit",
+            targets: [
+                "BigNum", "Primitives", "Paillier", "VaultModel", "VaultPolicy", "VaultAudit", "VaultStore",
+                "VaultAggregation",
+            ]
+        ),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -17,10 +17,7 @@ final class BigNumStorage: @unchecked Sendable {
     }
 
     convenience init(secret: Bool) {
-        guard let bn = BN_new() else {
-            fatalError("OpenSSL could not allocate a BIGNUM")  // safe: allocation failure only
-        }
-        self.init(bn: bn, secret: secret)
+        self.init(bn: OpenSSLCall.mustSucceed(BN_new(), "BN_new"), secret: secret)
     }
 
     deinit {
@@ -35,6 +32,12 @@ final class BigNumStorage: @unchecked Sendable {
 ///
 /// Laws: `+` and `*` are commutative and associative; `(a / b) * b + a % b == a` for `b != 0` with truncated
 /// division (OpenSSL's `BN_div`); ``modulo(_:)`` is always in `0 ..< m`.
+///
+/// Failures: operations whose failure depends on their input (decoding, an inverse, a modular exponentiation, the
+/// random number generator) throw a ``BigNumError``. Operations that OpenSSL can fail only when it cannot allocate
+/// memory (`+ - *`, shifts, modular products, conversions to text) stay non-throwing and stop the process with a
+/// message naming the call — never a placeholder value; their argument preconditions (a non-zero divisor or
+/// modulus) are the caller's to check, as for Swift's own integers. See `OpenSSLCall` and SECURITY.md.
 public struct BigNum: Sendable {
     var storage: BigNumStorage
 
@@ -55,7 +58,7 @@ public struct BigNum: Sendable {
     /// A copy that is marked secret (constant-time flag, wiped on release).
     public func markedSecret() -> BigNum {
         let out = BigNum(secret: true)
-        _ = BN_copy(out.storage.bn, storage.bn)
+        OpenSSLCall.mustSucceed(BN_copy(out.storage.bn, storage.bn), "BN_copy")
         BN_set_flags(out.storage.bn, BN_FLG_CONSTTIME)
         return out
     }
@@ -65,7 +68,7 @@ public struct BigNum: Sendable {
     public func publicCopy() -> BigNum {
         guard isSecret else { return self }
         let out = BigNum()
-        _ = BN_copy(out.storage.bn, storage.bn)
+        OpenSSLCall.mustSucceed(BN_copy(out.storage.bn, storage.bn), "BN_copy")
         return out
     }
 
@@ -74,7 +77,7 @@ public struct BigNum: Sendable {
     /// A non-negative integer from a machine word.
     public init(_ value: UInt64) {
         self.init()
-        BN_set_word(storage.bn, UInt(value))
+        OpenSSLCall.mustSucceed(BN_set_word(storage.bn, UInt(value)), "BN_set_word")
     }
 
     /// A signed integer from a machine word.
@@ -83,17 +86,28 @@ public struct BigNum: Sendable {
         if value < 0 { BN_set_negative(storage.bn, 1) }
     }
 
+    /// The longest big-endian encoding ``init(bigEndian:secret:)`` reads: 1 MiB (8 Mbit), far above any key or
+    /// ciphertext (a 16384-bit modulus squared is 4 KiB), far below OpenSSL's own limit (64 MiB).
+    public static let maxByteCount = 1 << 20
+
     /// A non-negative integer from big-endian bytes (leading zeros allowed).
-    public init(bigEndian bytes: some Collection<UInt8>, secret: Bool = false) {
+    ///
+    /// - Throws: ``BigNumError/Code/tooLarge`` beyond ``maxByteCount`` bytes; ``BigNumError/Code/internalFailure``
+    ///   when OpenSSL cannot convert them.
+    public init(bigEndian bytes: some Collection<UInt8>, secret: Bool = false) throws(BigNumError) {
+        guard bytes.count <= Self.maxByteCount else {
+            throw BigNumError(.tooLarge, "an integer of more than \(Self.maxByteCount) bytes")
+        }
         self.init(secret: secret)
         let bn = storage.bn
-        let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
-            _ = BN_bin2bn(buffer.baseAddress, Int32(buffer.count), bn)
+        var result: OpaquePointer?? = bytes.withContiguousStorageIfAvailable { buffer in
+            BN_bin2bn(buffer.baseAddress, Int32(buffer.count), bn)  // checked: below (count ≤ maxByteCount fits Int32)
         }
-        if done == nil {
+        if result == nil {
             let copy = Array(bytes)
-            copy.withUnsafeBufferPointer { _ = BN_bin2bn($0.baseAddress, Int32($0.count), bn) }
+            result = copy.withUnsafeBufferPointer { BN_bin2bn($0.baseAddress, Int32($0.count), bn) }  // checked: below
         }
+        try OpenSSLCall.check(result ?? nil, "BN_bin2bn", .internalFailure, "could not read an integer")
         if secret { BN_set_flags(bn, BN_FLG_CONSTTIME) }
     }
 
@@ -107,12 +121,16 @@ public struct BigNum: Sendable {
               digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
         else { throw BigNumError(.malformed, "not a decimal integer") }
         var ptr: OpaquePointer? = nil
-        let parsed = String(decoding: utf8, as: UTF8.self).withCString { BN_dec2bn(&ptr, $0) }
-        guard parsed == Int32(utf8.count), let ptr else {
+        // BN_dec2bn returns the number of characters it read: all of them (≤ 100001, fits Int32), or 0 on failure.
+        let parsed = String(decoding: utf8, as: UTF8.self).withCString { BN_dec2bn(&ptr, $0) }  // checked: below
+        do throws(BigNumError) {
+            try OpenSSLCall.check(parsed, equals: Int32(utf8.count), "BN_dec2bn", .malformed, "not a decimal integer")
+            let owned = try OpenSSLCall.check(ptr, "BN_dec2bn", .malformed, "not a decimal integer")
+            self.init(storage: BigNumStorage(bn: owned, secret: false))
+        } catch {
             if let ptr { BN_free(ptr) }
-            throw BigNumError(.malformed, "not a decimal integer")
+            throw error
         }
-        self.init(storage: BigNumStorage(bn: ptr, secret: false))
     }
 
     // MARK: - Export
@@ -121,7 +139,10 @@ public struct BigNum: Sendable {
     public var bigEndianBytes: [UInt8] {
         let count = Int(eduvault_BN_num_bytes(storage.bn))
         var out = [UInt8](repeating: 0, count: count)
-        if count > 0 { out.withUnsafeMutableBufferPointer { _ = BN_bn2bin(storage.bn, $0.baseAddress) } }
+        guard count > 0 else { return out }
+        // Writes exactly `count` bytes into a buffer of that size; it has no failure but a wrong length.
+        let written = out.withUnsafeMutableBufferPointer { BN_bn2bin(storage.bn, $0.baseAddress) }  // checked
+        OpenSSLCall.mustSucceed(written == Int32(count) ? 1 : 0, "BN_bn2bin")
         return out
     }
 
@@ -129,21 +150,32 @@ public struct BigNum: Sendable {
     ///
     /// - Throws: ``BigNumError/Code/tooLarge`` when the value needs more than `width` bytes.
     public func bigEndianBytes(width: Int) throws(BigNumError) -> [UInt8] {
+        guard width >= 0, width <= Self.maxByteCount else {
+            throw BigNumError(.tooLarge, "a width of \(width) bytes is out of range")
+        }
         var out = [UInt8](repeating: 0, count: width)
-        let written = out.withUnsafeMutableBufferPointer { BN_bn2binpad(storage.bn, $0.baseAddress, Int32(width)) }
-        guard written == Int32(width) else { throw BigNumError(.tooLarge, "value does not fit in \(width) bytes") }
+        let written = out.withUnsafeMutableBufferPointer { BN_bn2binpad(storage.bn, $0.baseAddress, Int32(width)) }  // checked
+        try OpenSSLCall.check(written, equals: Int32(width), "BN_bn2binpad", .tooLarge, "value does not fit in \(width) bytes")
         return out
     }
 
     /// Writes the magnitude as exactly `buffer.count` big-endian bytes; `false` when it does not fit.
     public func writeBigEndian(into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        guard buffer.count <= Self.maxByteCount else { return false }
         let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        return BN_bn2binpad(storage.bn, base, Int32(buffer.count)) == Int32(buffer.count)
+        do throws(BigNumError) {
+            try OpenSSLCall.check(BN_bn2binpad(storage.bn, base, Int32(buffer.count)), equals: Int32(buffer.count),
+                                  "BN_bn2binpad", .tooLarge)
+            return true
+        } catch { return false }
     }
 
     /// The value in decimal, with a leading `-` when negative.
+    ///
+    /// `BN_bn2dec` fails only when OpenSSL cannot allocate the text; then the process stops (see ``BigNum``'s
+    /// allocation policy) rather than print a placeholder where a number belongs.
     public var decimalString: String {
-        guard let cstr = BN_bn2dec(storage.bn) else { return "?" }
+        let cstr = OpenSSLCall.mustSucceed(BN_bn2dec(storage.bn), "BN_bn2dec")
         defer { eduvault_OPENSSL_free(cstr) }
         return String(cString: cstr)
     }
@@ -165,8 +197,11 @@ public struct BigNum: Sendable {
     public var isOne: Bool { BN_is_one(storage.bn) == 1 }
     public var isOdd: Bool { BN_is_odd(storage.bn) == 1 }
     public var isNegative: Bool { BN_is_negative(storage.bn) == 1 }
-    /// Whether bit `index` of the magnitude is set.
-    public func bit(_ index: Int) -> Bool { BN_is_bit_set(storage.bn, Int32(index)) == 1 }
+    /// Whether bit `index` of the magnitude is set (`false` beyond the value, and for a negative index).
+    public func bit(_ index: Int) -> Bool {
+        guard index >= 0, index < bitCount else { return false }
+        return BN_is_bit_set(storage.bn, Int32(index)) == 1
+    }
 }
 
 // MARK: - Equality and order

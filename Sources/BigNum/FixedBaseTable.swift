@@ -55,21 +55,23 @@ public final class FixedBaseTable: @unchecked Sendable {
         let one = BigNum(UInt64(1))
         defer { withExtendedLifetime((reducedBase, one)) {} }
         try withBNContext { ctx throws(BigNumError) in
-            guard let cur = BN_new(), let step = BN_new() else { throw BigNumError(.internalFailure, "out of memory") }
-            defer { BN_free(cur); BN_free(step) }
+            let cur = OpenSSLCall.mustSucceed(BN_new(), "BN_new")
+            defer { BN_free(cur) }
+            let step = OpenSSLCall.mustSucceed(BN_new(), "BN_new")
+            defer { BN_free(step) }
             // step = base^(2^(w·i)) in Montgomery form, for i = 0.
-            try check(BN_to_montgomery(step, reducedBase.storage.bn, mont, ctx), "to Montgomery")
+            try OpenSSLCall.check(BN_to_montgomery(step, reducedBase.storage.bn, mont, ctx), "BN_to_montgomery")
             for i in 0..<windows {
                 let row = entries + i * rowSize * limbs
                 // j = 0: 1 in Montgomery form.
-                try check(BN_to_montgomery(cur, one.storage.bn, mont, ctx), "to Montgomery")
+                try OpenSSLCall.check(BN_to_montgomery(cur, one.storage.bn, mont, ctx), "BN_to_montgomery")
                 try Self.store(cur, row, limbs)
                 for j in 1..<rowSize {
-                    try check(BN_mod_mul_montgomery(cur, cur, step, mont, ctx), "Montgomery product")
+                    try OpenSSLCall.check(BN_mod_mul_montgomery(cur, cur, step, mont, ctx), "BN_mod_mul_montgomery")
                     try Self.store(cur, row + j * limbs, limbs)
                 }
                 // next step = step^(2^w) = cur · step.
-                try check(BN_mod_mul_montgomery(step, cur, step, mont, ctx), "Montgomery product")
+                try OpenSSLCall.check(BN_mod_mul_montgomery(step, cur, step, mont, ctx), "BN_mod_mul_montgomery")
             }
         }
     }
@@ -77,8 +79,9 @@ public final class FixedBaseTable: @unchecked Sendable {
     deinit { entries.deallocate() }
 
     private static func store(_ bn: OpaquePointer, _ dst: UnsafeMutablePointer<UInt64>, _ limbs: Int) throws(BigNumError) {
-        let written = BN_bn2lebinpad(bn, UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt8.self), Int32(limbs * 8))
-        guard written == Int32(limbs * 8) else { throw BigNumError(.internalFailure, "table entry does not fit") }
+        let bytes = UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt8.self)
+        try OpenSSLCall.check(BN_bn2lebinpad(bn, bytes, Int32(limbs * 8)), equals: Int32(limbs * 8), "BN_bn2lebinpad",
+                              .internalFailure, "table entry does not fit")
         #if _endian(big)
         for k in 0..<limbs { dst[k] = UInt64(littleEndian: dst[k]) }
         #endif
@@ -106,16 +109,15 @@ public final class FixedBaseTable: @unchecked Sendable {
         }
         let expWords = scratch + limbs
         let selected = scratch
-        let written = BN_bn2lebinpad(exponent.storage.bn,
-                                     UnsafeMutableRawPointer(expWords).assumingMemoryBound(to: UInt8.self),
-                                     Int32((expLimbs - 1) * 8))
-        guard written == Int32((expLimbs - 1) * 8) else { throw BigNumError(.tooLarge, "exponent too large") }
+        let expBytes = UnsafeMutableRawPointer(expWords).assumingMemoryBound(to: UInt8.self)
+        try OpenSSLCall.check(BN_bn2lebinpad(exponent.storage.bn, expBytes, Int32((expLimbs - 1) * 8)),
+                              equals: Int32((expLimbs - 1) * 8), "BN_bn2lebinpad", .tooLarge, "exponent too large")
         #if _endian(big)
         for k in 0..<expLimbs { expWords[k] = UInt64(littleEndian: expWords[k]) }
         #endif
 
         try withBNContext(secret: true) { ctx throws(BigNumError) in
-            guard let sel = BN_new() else { throw BigNumError(.internalFailure, "out of memory") }
+            let sel = OpenSSLCall.mustSucceed(BN_new(), "BN_new")
             defer { BN_clear_free(sel) }
             let acc = out.storage.bn
             for i in 0..<windows {
@@ -138,11 +140,10 @@ public final class FixedBaseTable: @unchecked Sendable {
                 for k in 0..<limbs { selected[k] = selected[k].littleEndian }
                 #endif
                 let target = i == 0 ? acc : sel
-                guard BN_lebin2bn(UnsafeRawPointer(selected).assumingMemoryBound(to: UInt8.self),
-                                  Int32(limbs * 8), target) != nil
-                else { throw BigNumError(.internalFailure, "out of memory") }
+                let selectedBytes = UnsafeRawPointer(selected).assumingMemoryBound(to: UInt8.self)
+                try OpenSSLCall.check(BN_lebin2bn(selectedBytes, Int32(limbs * 8), target), "BN_lebin2bn")
                 if i > 0 {
-                    try check(BN_mod_mul_montgomery(acc, acc, sel, context.mont, ctx), "Montgomery product")
+                    try OpenSSLCall.check(BN_mod_mul_montgomery(acc, acc, sel, context.mont, ctx), "BN_mod_mul_montgomery")
                 }
             }
         }
@@ -153,10 +154,12 @@ public final class FixedBaseTable: @unchecked Sendable {
     public func power(_ exponent: BigNum) throws(BigNumError) -> BigNum {
         let montValue = try powerMontgomery(exponent)
         let out = BigNum(secret: true)
-        let ok = withExtendedLifetime(montValue) {
-            withBNContext { ctx in BN_from_montgomery(out.storage.bn, montValue.storage.bn, context.mont, ctx) }
+        try withExtendedLifetime(montValue) { () throws(BigNumError) in
+            try withBNContext { ctx throws(BigNumError) in
+                try OpenSSLCall.check(BN_from_montgomery(out.storage.bn, montValue.storage.bn, context.mont, ctx),
+                                      "BN_from_montgomery", .internalFailure, "Montgomery conversion failed")
+            }
         }
-        guard ok == 1 else { throw BigNumError(.internalFailure, "Montgomery conversion failed") }
         return out
     }
 }

@@ -21,13 +21,10 @@ public struct ProductAccumulator: ~Copyable {
 
     /// Starts an empty product (which finalises to 1).
     public init(context: MontgomeryContext) {
-        guard let acc = BN_new(), let scratch = BN_new(), let ctx = BN_CTX_new() else {
-            fatalError("OpenSSL could not allocate")  // safe: allocation failure only
-        }
         self.context = context
-        self.acc = acc
-        self.scratch = scratch
-        self.ctx = ctx
+        self.acc = OpenSSLCall.mustSucceed(BN_new(), "BN_new")
+        self.scratch = OpenSSLCall.mustSucceed(BN_new(), "BN_new")
+        self.ctx = OpenSSLCall.mustSucceed(BN_CTX_new(), "BN_CTX_new")
     }
 
     deinit {
@@ -40,16 +37,18 @@ public struct ProductAccumulator: ~Copyable {
     ///
     /// - Throws: ``BigNumError/Code/invalidArgument`` when the value is zero or not below the modulus.
     public mutating func multiply(bigEndian bytes: UnsafeRawBufferPointer) throws(BigNumError) {
-        let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        guard BN_bin2bn(base, Int32(bytes.count), scratch) != nil else {
-            throw BigNumError(.internalFailure, "out of memory")
+        // A value of m's width is at most 8·limbs bytes; anything longer cannot be below m.
+        guard bytes.count <= context.limbCount * 8 + 8 else {
+            throw BigNumError(.invalidArgument, "value is not in 1 ..< m")
         }
+        let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        try OpenSSLCall.check(BN_bin2bn(base, Int32(bytes.count), scratch), "BN_bin2bn", .internalFailure, "out of memory")
         try absorbScratch()
     }
 
     /// Multiplies in a value.
     public mutating func multiply(_ value: BigNum) throws(BigNumError) {
-        guard BN_copy(scratch, value.storage.bn) != nil else { throw BigNumError(.internalFailure, "out of memory") }
+        OpenSSLCall.mustSucceed(BN_copy(scratch, value.storage.bn), "BN_copy")
         try absorbScratch()
     }
 
@@ -58,10 +57,12 @@ public struct ProductAccumulator: ~Copyable {
               BN_ucmp(scratch, context.modulus.storage.bn) < 0
         else { throw BigNumError(.invalidArgument, "value is not in 1 ..< m") }
         if count == 0 {
-            guard BN_copy(acc, scratch) != nil else { throw BigNumError(.internalFailure, "out of memory") }
+            OpenSSLCall.mustSucceed(BN_copy(acc, scratch), "BN_copy")
         } else {
-            try check(BN_mod_mul_montgomery(acc, acc, scratch, context.mont, ctx), "Montgomery multiplication")
+            try OpenSSLCall.check(BN_mod_mul_montgomery(acc, acc, scratch, context.mont, ctx), "BN_mod_mul_montgomery",
+                                  .internalFailure, "Montgomery multiplication failed")
         }
+        // At most one value per byte of memory: cannot overflow.
         count += 1
     }
 
@@ -69,7 +70,7 @@ public struct ProductAccumulator: ~Copyable {
     public func finalize() throws(BigNumError) -> BigNum {
         guard count > 0 else { return BigNum(UInt64(1)) }
         let out = BigNum()
-        _ = BN_copy(out.storage.bn, acc)
+        OpenSSLCall.mustSucceed(BN_copy(out.storage.bn, acc), "BN_copy")
         guard count > 1 else { return out }
         let correction = try context.radixPower(count - 1)
         return context.multiply(out, correction)

@@ -80,7 +80,7 @@ struct QueryBenchmark {
                 let subject = r % 2 == 0 ? "math" : "chinese"
                 let sex = (r / 2) % 2 == 0 ? "F" : "M"
                 let c = pub.add(bases[r % 256], zeros[(r / 256) % 64])
-                try writer.append(BatchRecord(pseudonym: keys.pseudonym(forStudent: "s\(r)"), subject: subject,
+                try writer.append(BatchRecord(pseudonym: try keys.pseudonym(forStudent: "s\(r)"), subject: subject,
                                               attributes: ["sex": sex, "term": "2025-1"],
                                               ciphertext: c.bytes(width: pub.ciphertextByteCount)))
                 let cell = [subject, province, region, sex].joined(separator: "|")

@@ -30,7 +30,7 @@ enum CiphertextIO {
     /// encodes the float, then lowered to exponent −32 as `pheutil encrypt` does.
     static func encode(_ text: String) throws -> EncodedNumber {
         let encoded = try EncodedNumber(parsing: text)
-        if encoded.exponent < 0 && encoded.exponent > -32 { return encoded.decreasingExponent(to: -32) }
+        if encoded.exponent < 0 && encoded.exponent > -32 { return try encoded.decreasingExponent(to: -32) }
         return encoded
     }
 }
@@ -84,7 +84,7 @@ struct DecryptCommand: AsyncParsableCommand {
         let number = try CiphertextIO.read(ciphertext, key: key.publicKey)
         let raw = try key.decryptRaw(number.ciphertext)
         let decoded = try EncodedNumber.decode(raw, exponent: number.exponent, key: key.publicKey)
-        print(exact ? decoded.exactDecimalString : decoded.displayString)
+        print(exact ? try decoded.exactDecimalString : try decoded.displayString)
     }
 }
 
@@ -107,15 +107,20 @@ struct AddCommand: AsyncParsableCommand {
         var x = try CiphertextIO.read(a, key: publicKey)
         var y = try CiphertextIO.read(b, key: publicKey)
         // Align exponents as python-paillier does: lower the larger one (c^(16^Δ) multiplies the mantissa).
-        if x.exponent > y.exponent { x = lower(x, to: y.exponent, publicKey) }
-        if y.exponent > x.exponent { y = lower(y, to: x.exponent, publicKey) }
+        if x.exponent > y.exponent { x = try lower(x, to: y.exponent, publicKey) }
+        if y.exponent > x.exponent { y = try lower(y, to: x.exponent, publicKey) }
         let sum = publicKey.add(x.ciphertext, y.ciphertext)
         CiphertextIO.print(.init(ciphertext: try publicKey.rerandomize(sum), exponent: x.exponent), key: publicKey)
     }
 
-    private func lower(_ x: PaillierJSON.EncryptedNumber, to e: Int, _ key: PublicKey) -> PaillierJSON.EncryptedNumber {
-        let factor = BigNum(UInt64(16)).power(x.exponent - e)
-        return .init(ciphertext: key.multiply(x.ciphertext, by: factor), exponent: e)
+    private func lower(_ x: PaillierJSON.EncryptedNumber, to e: Int, _ key: PublicKey) throws -> PaillierJSON.EncryptedNumber {
+        // Both exponents come from files the decoder bounded to ±limit; check anyway, so the factor stays bounded.
+        let (delta, overflow) = x.exponent.subtractingReportingOverflow(e)
+        guard !overflow, delta >= 0, delta <= 2 * EncodedNumber.exponentLimit else {
+            throw CLIError("the ciphertexts' exponents are too far apart to align")
+        }
+        let factor = BigNum(UInt64(16)).power(delta)
+        return .init(ciphertext: try key.multiply(x.ciphertext, by: factor), exponent: e)
     }
 }
 
@@ -142,8 +147,12 @@ struct MultiplyCommand: AsyncParsableCommand {
         guard factor.mantissa.magnitude <= publicKey.maxInt else {
             throw CLIError("the factor is too large for this key")
         }
-        let product = publicKey.multiply(x.ciphertext, by: factor.mantissa)
-        CiphertextIO.print(.init(ciphertext: try publicKey.rerandomize(product), exponent: x.exponent + factor.exponent),
-                           key: publicKey)
+        // The product's exponent must stay one this tool (and a later `decrypt`) accepts.
+        let (exponent, overflow) = x.exponent.addingReportingOverflow(factor.exponent)
+        guard !overflow, EncodedNumber.isValidExponent(exponent) else {
+            throw CLIError("the product's exponent would fall outside ±\(EncodedNumber.exponentLimit)")
+        }
+        let product = try publicKey.multiply(x.ciphertext, by: factor.mantissa)
+        CiphertextIO.print(.init(ciphertext: try publicKey.rerandomize(product), exponent: exponent), key: publicKey)
     }
 }

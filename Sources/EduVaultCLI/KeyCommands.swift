@@ -65,10 +65,10 @@ struct KeysGenerate: AsyncParsableCommand {
         if let passphrase {
             privData = try PaillierJSON.encodePrivateKey(key, kid: privKid, publicKid: pubKid, passphrase: passphrase)
         } else {
-            privData = PaillierJSON.encodePrivateKey(key, kid: privKid, publicKid: pubKid)
+            privData = try PaillierJSON.encodePrivateKey(key, kid: privKid, publicKid: pubKid)
         }
         try Files.write(privData, to: privPath, mode: 0o600, overwrite: force, what: "private key")
-        try Files.write(PaillierJSON.encodePublicKey(key.publicKey, kid: pubKid), to: pubPath, mode: 0o644,
+        try Files.write(try PaillierJSON.encodePublicKey(key.publicKey, kid: pubKid), to: pubPath, mode: 0o644,
                         overwrite: force, what: "public key")
         print("public key:  \(pubPath)")
         print("private key: \(privPath) (mode 0600\(passphrase == nil ? "" : ", passphrase-protected"))")

@@ -43,7 +43,7 @@ struct QueryCommand: AsyncParsableCommand {
     @Option(help: "Where to write the release (JSON).")
     var out: String
 
-    @Flag(help: "Replace an existing release file (atomically: the old file stays if anything fails).")
+    @Flag(help: "Replace an existing release file (the old file stays intact if anything fails).")
     var force = false
 
     func run() async throws {

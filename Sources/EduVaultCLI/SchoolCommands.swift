@@ -79,21 +79,24 @@ struct SchoolAdd: AsyncParsableCommand {
         var data: Data
         do { data = try encoder.encode(keys) } catch { throw CLIError("cannot encode the school's keys") }
         data.append(UInt8(ascii: "\n"))
-        // Write the secrets beside the destination first (0600), register, then move them into place: a failed
-        // registration leaves no keys file, and a registered school always has its keys.
-        let staging = directory.appendingPathComponent(
-            ".\(destination.lastPathComponent).staging-\(UInt32.random(in: 0...UInt32.max))")
-        try Files.write(data, to: staging.path, mode: 0o600, what: "school keys")
-        defer { try? fileManager.removeItem(at: staging) }
+        // Stage the secrets beside the destination first (0600, synced), register, then commit them into place
+        // (AtomicFile): a failed registration leaves no keys file, and a registered school always has its keys.
+        let staged: AtomicFile.Staged
+        do { staged = try AtomicFile.stage(data, for: destination, mode: 0o600) } catch {
+            throw CLIError(error, what: "school keys")
+        }
         do {
             try opened.registerSchool(id: schoolID, attributes: parsed, signingPublicKey: signingKey.publicKey)
         } catch {
+            staged.discard()
             throw CLIError("cannot register school \(schoolID): \(error.description)")
         }
-        guard rename(staging.path, destination.path) == 0 else {
+        let temporary = staged.temporary.path
+        do { try staged.commit(overwrite: force, keepOnFailure: true) } catch {
+            if error.code == .notDurable { throw CLIError(error, what: "school keys") }
             throw CLIError(
-                "school \(schoolID) is registered but its keys could not be moved to \(keysOut); they are in "
-                    + "\(staging.path) — move that file by hand")
+                "school \(schoolID) is registered but its keys could not be moved to \(keysOut) (\(error.reason)); they "
+                    + "are in \(temporary) — move that file by hand")
         }
         let shown = parsed.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         print(
@@ -215,10 +218,14 @@ struct SchoolEncrypt: AsyncParsableCommand {
         do {
             let csv = try ScoreCSV(url: inputURL, schema: schema)
             while let row = try csv.next() {
+                guard rows < BatchReader.maxRecords else {
+                    throw CLIError("\(inputURL.lastPathComponent) has more than \(BatchReader.maxRecords) rows, the most "
+                                   + "one batch may hold; split it into several files; nothing was encrypted")
+                }
                 rows += 1
                 subjects[row.subject, default: 0] += 1
             }
-        } catch { throw CLIError("\(error.description); nothing was encrypted") }
+        } catch let error as CLIError { throw error } catch { throw CLIError("\(error); nothing was encrypted") }
         guard rows > 0 else { throw CLIError("\(inputURL.lastPathComponent) has no score rows; nothing to encrypt") }
 
         // Pass 2: pseudonymise, pack, encrypt in parallel chunks, stream into the batch writer.
@@ -265,7 +272,7 @@ struct SchoolEncrypt: AsyncParsableCommand {
                 for (row, ciphertext) in zip(pending, ciphertexts) {
                     try writer.append(
                         BatchRecord(
-                            pseudonym: schoolKeys.pseudonym(forStudent: row.studentID), subject: row.subject,
+                            pseudonym: try schoolKeys.pseudonym(forStudent: row.studentID), subject: row.subject,
                             attributes: row.attributes, ciphertext: ciphertext.bytes(width: width)))
                 }
                 progress.advance(by: pending.count)
@@ -276,7 +283,7 @@ struct SchoolEncrypt: AsyncParsableCommand {
             throw CLIError("encryption failed: \(error.message); no batch was written")
         }
         let digest: [UInt8]
-        do { digest = try writer.finish(signingKey: signingKey) } catch {
+        do { digest = try writer.finish(signingKey: signingKey, overwrite: force) } catch {
             throw CLIError("\(error.description); no batch was written")
         }
         progress.finish()

@@ -28,7 +28,7 @@ public final class CiphertextBatchValidator {
         var failure: PaillierError?
         bytes.withUnsafeBytes { buffer in
             do throws(BigNumError) { try product.multiply(bigEndian: buffer) } catch {
-                failure = PaillierError(.invalidCiphertext, "a ciphertext is zero or not below n² of this key")
+                failure = CiphertextSum.mapped(error, "a ciphertext is zero or not below n² of this key")
             }
         }
         if let failure { throw failure }
@@ -40,7 +40,11 @@ public final class CiphertextBatchValidator {
         do { all = try product.finalize() } catch {
             throw PaillierError(.internalFailure, "could not finish the ciphertext check: \(error.message)")
         }
-        guard all.isCoprime(to: key.n) else {
+        let coprime: Bool
+        do { coprime = try all.isCoprime(to: key.n) } catch {
+            throw PaillierError(.internalFailure, "could not finish the ciphertext check: \(error.message)")
+        }
+        guard coprime else {
             throw PaillierError(.invalidCiphertext, "a ciphertext shares a factor with n, which no encryption produces")
         }
     }

@@ -12,8 +12,13 @@ public struct Ciphertext: Sendable, Equatable, Hashable {
     init(unchecked value: BigNum) { self.value = value.publicCopy() }
 
     /// The fixed-width big-endian encoding (`width` = the key's ``PublicKey/ciphertextByteCount``).
-    public func bytes(width: Int) -> [UInt8] {
-        (try? value.bigEndianBytes(width: width)) ?? value.bigEndianBytes
+    ///
+    /// - Throws: ``PaillierError/Code/malformedCiphertext`` when the value does not fit `width` bytes (a width
+    ///   that is not the key's), never a shorter or padded-wrong encoding.
+    public func bytes(width: Int) throws(PaillierError) -> [UInt8] {
+        do { return try value.bigEndianBytes(width: width) } catch {
+            throw PaillierError(.malformedCiphertext, "the ciphertext does not fit \(width) bytes")
+        }
     }
 }
 
@@ -29,7 +34,11 @@ extension PublicKey {
             throw PaillierError(.invalidCiphertext,
                                 "the ciphertext is not below n² of this key (was it made under another key?)")
         }
-        guard value.publicCopy().isCoprime(to: n) else {
+        let coprime: Bool
+        do { coprime = try value.publicCopy().isCoprime(to: n) } catch {
+            throw PaillierError(.internalFailure, "could not check the ciphertext: \(error.message)")
+        }
+        guard coprime else {
             throw PaillierError(.invalidCiphertext, "the ciphertext shares a factor with n, which no encryption produces")
         }
         return Ciphertext(unchecked: value)
@@ -41,7 +50,11 @@ extension PublicKey {
             throw PaillierError(.malformedCiphertext,
                                 "a ciphertext of this key is \(ciphertextByteCount) bytes, not \(bytes.count)")
         }
-        return try ciphertext(validating: BigNum(bigEndian: bytes))
+        let value: BigNum
+        do { value = try BigNum(bigEndian: bytes) } catch {
+            throw PaillierError(.malformedCiphertext, "the ciphertext cannot be read: \(error.message)")
+        }
+        return try ciphertext(validating: value)
     }
 
     // MARK: - Encryption
@@ -105,20 +118,34 @@ extension PublicKey {
     }
 
     /// Enc(−a): the inverse modulo n².
-    public func negate(_ a: Ciphertext) -> Ciphertext {
-        // A validated ciphertext is a unit modulo n², so the inverse exists.
-        Ciphertext(unchecked: (try? a.value.inverse(modulo: nSquared)) ?? a.value)
+    ///
+    /// - Throws: ``PaillierError/Code/invalidCiphertext`` when `a` has no inverse (no validated ciphertext is
+    ///   like that); ``PaillierError/Code/internalFailure`` when OpenSSL fails. Never returns `a` itself.
+    public func negate(_ a: Ciphertext) throws(PaillierError) -> Ciphertext {
+        do { return Ciphertext(unchecked: try a.value.inverse(modulo: nSquared)) } catch {
+            if error.code == .invalidArgument {
+                throw PaillierError(.invalidCiphertext, "the ciphertext has no inverse modulo n², so it cannot be negated")
+            }
+            throw PaillierError(.internalFailure, "negation failed: \(error.message)")
+        }
     }
 
     /// Enc(a − b).
-    public func subtract(_ a: Ciphertext, _ b: Ciphertext) -> Ciphertext { add(a, negate(b)) }
+    ///
+    /// - Throws: as ``negate(_:)``.
+    public func subtract(_ a: Ciphertext, _ b: Ciphertext) throws(PaillierError) -> Ciphertext {
+        add(a, try negate(b))
+    }
 
     /// Enc(k·a) for an integer k (negative k works modulo n): c^(k mod n) mod n².
-    public func multiply(_ a: Ciphertext, by k: BigNum) -> Ciphertext {
+    ///
+    /// - Throws: ``PaillierError/Code/internalFailure`` when the exponentiation fails. Never returns Enc(0) or
+    ///   any other stand-in.
+    public func multiply(_ a: Ciphertext, by k: BigNum) throws(PaillierError) -> Ciphertext {
         let e = k.modulo(n)
-        // A public exponent below n with a valid base cannot fail except on allocation.
-        let value = (try? core.montN2.power(a.value, e)) ?? BigNum(UInt64(1))
-        return Ciphertext(unchecked: value)
+        do { return Ciphertext(unchecked: try core.montN2.power(a.value, e)) } catch {
+            throw PaillierError(.internalFailure, "scalar multiplication failed: \(error.message)")
+        }
     }
 
     /// A fresh ciphertext of the same plaintext: c · h_s^α mod n². Unlinkable to `a` under DCR.

@@ -23,7 +23,7 @@ public struct CiphertextSum: ~Copyable {
     /// Adds a ciphertext.
     public mutating func add(_ c: Ciphertext) throws(PaillierError) {
         do { try accumulator.multiply(c.value) } catch {
-            throw PaillierError(.invalidCiphertext, "a ciphertext is not in the key's ciphertext range")
+            throw Self.mapped(error, "a ciphertext is not in the key's ciphertext range")
         }
     }
 
@@ -36,7 +36,7 @@ public struct CiphertextSum: ~Copyable {
                                 "a ciphertext of this key is \(key.ciphertextByteCount) bytes, not \(bytes.count)")
         }
         do { try accumulator.multiply(bigEndian: bytes) } catch {
-            throw PaillierError(.invalidCiphertext, "a stored ciphertext is not in the key's ciphertext range")
+            throw Self.mapped(error, "a stored ciphertext is not in the key's ciphertext range")
         }
     }
 
@@ -47,6 +47,13 @@ public struct CiphertextSum: ~Copyable {
             do throws(PaillierError) { try add(bytes: buffer) } catch { failure = error }
         }
         if let failure { throw failure }
+    }
+
+    /// A value out of range is the ciphertext's fault; any other failure is OpenSSL's, and says so.
+    static func mapped(_ error: BigNumError, _ outOfRange: String) -> PaillierError {
+        error.code == .invalidArgument
+            ? PaillierError(.invalidCiphertext, outOfRange)
+            : PaillierError(.internalFailure, "summing ciphertexts failed: \(error.message)")
     }
 
     /// Enc(Σ m) of everything added (not re-randomised: call ``PublicKey/rerandomize(_:)`` before releasing it).

@@ -22,8 +22,8 @@ public final class DJNNoise: Sendable {
     public static let defaultWindow = 6
 
     init(core: PublicKeyCore, window: Int = DJNNoise.defaultWindow) throws(PaillierError) {
-        let h = DJNNoise.deriveH(n: core.n)
         do {
+            let h = try DJNNoise.deriveH(n: core.n)
             hs = try core.montN2.power(h, core.n)
             exponentBits = (core.n.bitCount + 1) / 2
             table = try FixedBaseTable(context: core.montN2, base: hs, exponentBits: exponentBits, window: window)
@@ -34,7 +34,7 @@ public final class DJNNoise: Sendable {
 
     /// h = −x² mod n for x = SHA-256-expand("eduvault-djn-h/1" ‖ n ‖ counter) reduced mod n, the first counter
     /// for which gcd(x, n) = 1.
-    static func deriveH(n: BigNum) -> BigNum {
+    static func deriveH(n: BigNum) throws(BigNumError) -> BigNum {
         let nBytes = n.bigEndianBytes
         var counter: UInt32 = 0
         while true {
@@ -46,7 +46,7 @@ public final class DJNNoise: Sendable {
                 stream += SHA256.hash(input)
                 block += 1
             }
-            let x = BigNum(bigEndian: stream).modulo(n)
+            let x = try BigNum(bigEndian: stream).modulo(n)
             if !x.isZero, x.gcd(n).isOne {
                 let x2 = x.multipliedModulo(x, n)
                 return (n - x2).modulo(n)

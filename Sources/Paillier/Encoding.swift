@@ -13,6 +13,22 @@ public struct EncodedNumber: Sendable, Equatable {
 
     public static let base = 16
 
+    /// The largest exponent magnitude EduVault reads, writes or computes with. python-paillier's floats use
+    /// exponents of about −290…+250; the bound keeps every factor 16^|e| below a megabit, so no exponent from a
+    /// file can make an alignment or a decimal expansion unbounded.
+    public static let exponentLimit = 100_000
+
+    /// Whether `exponent` is within ±``exponentLimit``.
+    public static func isValidExponent(_ exponent: Int) -> Bool { exponent.magnitude <= UInt(exponentLimit) }
+
+    /// - Throws: ``PaillierError/Code/invalidPlaintext`` when `exponent` is outside ±``exponentLimit``.
+    static func checkExponent(_ exponent: Int) throws(PaillierError) {
+        guard isValidExponent(exponent) else {
+            throw PaillierError(.invalidPlaintext,
+                                "the exponent is outside -\(exponentLimit)…\(exponentLimit), the range EduVault accepts")
+        }
+    }
+
     public init(mantissa: BigNum, exponent: Int) {
         self.mantissa = mantissa
         self.exponent = exponent
@@ -60,8 +76,16 @@ public struct EncodedNumber: Sendable, Equatable {
     }
 
     /// The same value with a lower exponent: mantissa · 16^(exponent − newExponent).
-    public func decreasingExponent(to newExponent: Int) -> EncodedNumber {
-        precondition(newExponent <= exponent, "can only decrease the exponent")
+    ///
+    /// - Throws: ``PaillierError/Code/invalidPlaintext`` when `newExponent` is above `exponent` or either is
+    ///   outside ±``exponentLimit``.
+    public func decreasingExponent(to newExponent: Int) throws(PaillierError) -> EncodedNumber {
+        try Self.checkExponent(exponent)
+        try Self.checkExponent(newExponent)
+        guard newExponent <= exponent else {
+            throw PaillierError(.invalidPlaintext, "an exponent can only be decreased")
+        }
+        // Both are within ±limit, so the difference is at most 2·limit: no overflow.
         return EncodedNumber(mantissa: mantissa * BigNum(UInt64(16)).power(exponent - newExponent), exponent: newExponent)
     }
 
@@ -92,26 +116,38 @@ public struct EncodedNumber: Sendable, Equatable {
     }
 
     /// The exact value in decimal: an integer for exponent ≥ 0, else a terminating decimal fraction.
+    ///
+    /// - Throws: ``PaillierError/Code/invalidPlaintext`` when the exponent is outside ±``exponentLimit``.
     public var exactDecimalString: String {
-        if exponent >= 0 { return (mantissa * BigNum(UInt64(16)).power(exponent)).decimalString }
-        // m / 16^k = m · 625^k / 10^(4k)
-        let k = -exponent
-        let scaled = (mantissa.magnitude * BigNum(UInt64(625)).power(k)).decimalString
-        let digits = 4 * k
-        let padded = String(repeating: "0", count: max(0, digits + 1 - scaled.count)) + scaled
-        let intPart = padded.dropLast(digits)
-        var frac = String(padded.suffix(digits))
-        while frac.hasSuffix("0") { frac.removeLast() }
-        let sign = mantissa.isNegative ? "-" : ""
-        return sign + intPart + (frac.isEmpty ? "" : "." + frac)
+        get throws(PaillierError) {
+            try Self.checkExponent(exponent)
+            if exponent >= 0 { return (mantissa * BigNum(UInt64(16)).power(exponent)).decimalString }
+            // m / 16^k = m · 625^k / 10^(4k), with k ≤ limit (checked above, so the negation cannot overflow).
+            let k = -exponent
+            let scaled = (mantissa.magnitude * BigNum(UInt64(625)).power(k)).decimalString
+            let digits = 4 * k
+            let padded = String(repeating: "0", count: max(0, digits + 1 - scaled.count)) + scaled
+            let intPart = padded.dropLast(digits)
+            var frac = String(padded.suffix(digits))
+            while frac.hasSuffix("0") { frac.removeLast() }
+            let sign = mantissa.isNegative ? "-" : ""
+            return sign + intPart + (frac.isEmpty ? "" : "." + frac)
+        }
     }
 
     /// The value as python-paillier's `decode()` prints it: an integer for exponent ≥ 0, otherwise the nearest
     /// `Double` in its shortest round-trip form (`5.0`, `0.1`, `-2.5`).
+    ///
+    /// - Throws: ``PaillierError/Code/invalidPlaintext`` when the exponent is outside ±``exponentLimit``.
     public var displayString: String {
-        if exponent >= 0 { return exactDecimalString }
-        let d = Double(exactDecimalString) ?? .nan
-        return d.description
+        get throws(PaillierError) {
+            let exact = try exactDecimalString
+            if exponent >= 0 { return exact }
+            guard let d = Double(exact) else {
+                throw PaillierError(.invalidPlaintext, "the decimal value cannot be shown as a floating-point number")
+            }
+            return d.description
+        }
     }
 
     private static func floorDiv(_ a: Int, _ b: Int) -> Int {

@@ -105,17 +105,25 @@ final class PrivateKeyCore: Sendable {
         guard p.bitCount - q.bitCount <= 1 else {
             throw PaillierError(.invalidKey, "the private key's p and q differ in size by more than one bit")
         }
-        guard primesVerified || (p.isProbablePrime && q.isProbablePrime) else {
-            throw PaillierError(.invalidKey, "the private key's p or q is not prime")
-        }
         let n = p * q
-        if let publicKey {
-            guard publicKey.n == n else {
-                throw PaillierError(.invalidKey, "the private key's p·q does not equal the public key's n")
+        // The cheap check first: a file's p and q must multiply to its n before any primality test is spent on them.
+        if let publicKey, publicKey.n != n {
+            throw PaillierError(.invalidKey, "the private key's p·q does not equal the public key's n")
+        }
+        var prime = primesVerified
+        if !prime {
+            do throws(BigNumError) {
+                // Not `a && b`: the right side of && is an autoclosure, which loses the typed error.
+                if try p.isProbablePrime() { prime = try q.isProbablePrime() }
+            } catch {
+                throw PaillierError(.internalFailure, "could not test the private key's factors: \(error.message)")
             }
+        }
+        guard prime else { throw PaillierError(.invalidKey, "the private key's p or q is not prime") }
+        if let publicKey {
             self.publicKey = publicKey
         } else {
-            self.publicKey = try PublicKey(n: BigNum(bigEndian: n.bigEndianBytes), allowInsecureSize: allowInsecureSize)
+            self.publicKey = try PublicKey(n: n.publicCopy(), allowInsecureSize: allowInsecureSize)
         }
         guard allowInsecureSize || n.bitCount >= minimumProductionKeyBits else {
             throw PaillierError(.keyTooSmall, "the key has \(n.bitCount) bits; at least \(minimumProductionKeyBits) are required")
@@ -147,7 +155,11 @@ final class PrivateKeyCore: Sendable {
             nModPhiQ2 = n.modulo(q * qm1).markedSecret()
             q2InvMont = montP2.toMontgomery(try qSquared.modulo(pSquared).inverse(modulo: pSquared).markedSecret())
         } catch {
-            throw PaillierError(.invalidKey, "the private key's factors do not form a usable key")
+            // "No inverse" or a bad modulus is the key's fault; any other failure is OpenSSL's, and says so.
+            if error.code == .invalidArgument {
+                throw PaillierError(.invalidKey, "the private key's factors do not form a usable key")
+            }
+            throw PaillierError(.internalFailure, "could not prepare the private key: \(error.message)")
         }
     }
 

@@ -6,6 +6,9 @@ import Synchronization
 public let minimumProductionKeyBits = 2048
 /// The default modulus size (≈ 128-bit security).
 public let defaultKeyBits = 3072
+/// The largest modulus accepted anywhere: 8192 bits. Larger keys buy no security a vault needs, and the
+/// encryption table of a key grows with its square (about 90 MB at 8192 bits).
+public let maximumKeyBits = 8192
 
 /// A Paillier public key with generator g = n + 1.
 ///
@@ -21,10 +24,13 @@ public struct PublicKey: Sendable, Equatable {
     ///   - n: the modulus, odd, with at least 16 bits.
     ///   - allowInsecureSize: accept moduli below 2048 bits (test fixtures only).
     /// - Throws: ``PaillierError/Code/keyTooSmall`` below 2048 bits unless allowed;
-    ///   ``PaillierError/Code/invalidKey`` for an even or tiny modulus.
+    ///   ``PaillierError/Code/invalidKey`` for an even or tiny modulus, or one above ``maximumKeyBits``.
     public init(n: BigNum, allowInsecureSize: Bool = false) throws(PaillierError) {
         guard !n.isNegative, n.isOdd, n.bitCount >= 64 else {
             throw PaillierError(.invalidKey, "the public key's modulus n must be odd and at least 64 bits")
+        }
+        guard n.bitCount <= maximumKeyBits else {
+            throw PaillierError(.invalidKey, "the key has \(n.bitCount) bits; at most \(maximumKeyBits) are accepted")
         }
         guard allowInsecureSize || n.bitCount >= minimumProductionKeyBits else {
             throw PaillierError(.keyTooSmall,

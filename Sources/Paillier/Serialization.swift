@@ -1,6 +1,6 @@
 public import Foundation
 import BigNum
-import Primitives
+public import Primitives
 
 /// python-paillier's JSON forms: JWK keys (`kty: "DAJ"`, `alg: "PAI-GN1"`, base64url big-endian integers) and
 /// single ciphertexts `{"v": "<decimal>", "e": <exponent>}`.
@@ -18,8 +18,10 @@ public enum PaillierJSON {
     }
 
     /// Serialises a public key as python-paillier's JWK JSON (one line, newline-terminated).
-    public static func encodePublicKey(_ key: PublicKey, kid: String) -> Data {
-        serialize(jwkObject(key, kid: kid))
+    ///
+    /// - Throws: ``PaillierError/Code/internalFailure`` if the JSON cannot be produced.
+    public static func encodePublicKey(_ key: PublicKey, kid: String) throws(PaillierError) -> Data {
+        try serialize(jwkObject(key, kid: kid))
     }
 
     /// Reads a public key from python-paillier's JWK JSON (a public key file, or the `pub` member of a private one).
@@ -53,8 +55,10 @@ public enum PaillierJSON {
     /// Serialises a private key as python-paillier's JWK JSON (`p`, `q`, `pub`).
     ///
     /// Security: the result holds the secret factors; write it with mode 0600 and never log it.
-    public static func encodePrivateKey(_ key: borrowing PrivateKey, kid: String, publicKid: String) -> Data {
-        serialize(privateObject(key, kid: kid, publicKid: publicKid))
+    public static func encodePrivateKey(_ key: borrowing PrivateKey, kid: String, publicKid: String)
+        throws(PaillierError) -> Data
+    {
+        try serialize(privateObject(key, kid: kid, publicKid: publicKid))
     }
 
     static func privateObject(_ key: borrowing PrivateKey, kid: String, publicKid: String) -> [String: Any] {
@@ -70,14 +74,19 @@ public enum PaillierJSON {
     ///
     /// The file keeps python-paillier's outer shape (`kty`, `key_ops`, `pub`, `kid`) so tools can read the public
     /// part, but `p` and `q` are replaced by an `eduvault_sealed` member that only EduVault opens.
+    ///
+    /// - Parameter cost: the scrypt cost; keep the default (N = 2^15, r = 8, p = 1) for every real key. A lower cost
+    ///   is for test files only (the fuzz seeds use one so each input opens in microseconds).
     public static func encodePrivateKey(_ key: borrowing PrivateKey, kid: String, publicKid: String,
-                                        passphrase: String) throws(PaillierError) -> Data
+                                        passphrase: String,
+                                        cost: (n: UInt64, r: UInt64, p: UInt64) = PassphraseSealing.defaultCost)
+        throws(PaillierError) -> Data
     {
         let (p, q) = key.factors
-        var secret = Array(serialize(["p": Base64URL.encode(p.bigEndianBytes), "q": Base64URL.encode(q.bigEndianBytes)]))
+        var secret = Array(try serialize(["p": Base64URL.encode(p.bigEndianBytes), "q": Base64URL.encode(q.bigEndianBytes)]))
         defer { secureWipe(&secret) }
         let sealed: PassphraseSealing.Sealed
-        do { sealed = try PassphraseSealing.seal(secret, passphrase: passphrase) } catch {
+        do { sealed = try PassphraseSealing.seal(secret, passphrase: passphrase, cost: cost) } catch {
             throw PaillierError(.passphrase, "could not protect the key: \(error.message)")
         }
         let sealedObject: [String: Any] = [
@@ -85,15 +94,30 @@ public enum PaillierJSON {
             "salt": Base64URL.encode(sealed.salt), "nonce": Base64URL.encode(sealed.nonce),
             "ct": Base64URL.encode(sealed.ciphertext), "tag": Base64URL.encode(sealed.tag), "cipher": "aes-256-gcm",
         ]
-        return serialize([
+        return try serialize([
             "kty": "DAJ", "key_ops": ["decrypt"], "pub": jwkObject(key.publicKey, kid: publicKid), "kid": kid,
             "eduvault_sealed": sealedObject,
         ])
     }
 
-    /// Whether a private key file is passphrase-protected.
+    /// Whether a private key file is passphrase-protected (`false` for anything that is not a JSON object).
     public static func isSealed(_ data: Data) -> Bool {
-        ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["eduvault_sealed"] != nil
+        (try? parseObject(data, what: "private key"))?["eduvault_sealed"] != nil
+    }
+
+    /// The passphrase envelope of a sealed private key file, checked but not opened (no key derivation is run):
+    /// `nil` for a file without one.
+    ///
+    /// - Throws: ``PaillierError/Code/malformedKey`` for a file that is not a JSON object or an envelope with a
+    ///   missing or malformed member; ``PaillierError/Code/passphrase`` for parameters
+    ///   `PassphraseSealing.validate(_:)` refuses (a scrypt cost beyond its limits, say).
+    public static func sealedEnvelope(_ data: Data) throws(PaillierError) -> PassphraseSealing.Sealed? {
+        let object = try parseObject(data, what: "private key")
+        guard let member = object["eduvault_sealed"] else { return nil }
+        guard let sealedObject = member as? [String: Any] else {
+            throw PaillierError(.malformedKey, "the protected key's \"eduvault_sealed\" is not an object")
+        }
+        return try envelope(sealedObject)
     }
 
     /// Reads and fully checks a private key from python-paillier's JWK JSON (or EduVault's sealed variant).
@@ -115,12 +139,19 @@ public enum PaillierJSON {
             throw PaillierError(.malformedKey, "the private key has no \"pub\" member")
         }
         let pub = try publicKey(from: pubObject, allowInsecureSize: allowInsecureSize)
-        if let sealedObject = object["eduvault_sealed"] as? [String: Any] {
+        if let member = object["eduvault_sealed"] {
+            guard let sealedObject = member as? [String: Any] else {
+                throw PaillierError(.malformedKey, "the protected key's \"eduvault_sealed\" is not an object")
+            }
+            let sealed = try envelope(sealedObject)
             guard let passphrase else {
                 throw PaillierError(.passphrase,
                                     "the private key is passphrase-protected: set EDUVAULT_PASSPHRASE or use --passphrase-file")
             }
-            var opened = try openSealed(sealedObject, passphrase: passphrase)
+            var opened: [UInt8]
+            do { opened = try PassphraseSealing.open(sealed, passphrase: passphrase) } catch {
+                throw PaillierError(.passphrase, error.message)
+            }
             defer { secureWipe(&opened) }
             let inner = try parseObject(Data(opened), what: "private key")
             object["p"] = inner["p"]
@@ -131,7 +162,8 @@ public enum PaillierJSON {
         return try PrivateKey(p: p, q: q, publicKey: pub, allowInsecureSize: allowInsecureSize)
     }
 
-    private static func openSealed(_ o: [String: Any], passphrase: String) throws(PaillierError) -> [UInt8] {
+    /// Reads and validates the `eduvault_sealed` member (everything up to the key derivation).
+    private static func envelope(_ o: [String: Any]) throws(PaillierError) -> PassphraseSealing.Sealed {
         func bytes(_ k: String) throws(PaillierError) -> [UInt8] {
             guard let s = o[k] as? String, let b = Base64URL.decode(s) else {
                 throw PaillierError(.malformedKey, "the protected key's \"\(k)\" is missing or not base64url")
@@ -139,20 +171,29 @@ public enum PaillierJSON {
             return b
         }
         func number(_ k: String) throws(PaillierError) -> UInt64 {
-            guard let v = o[k] as? NSNumber, v.int64Value > 0 else {
+            // `as? Int` converts exactly (no truncation of 1e300 or 2.5); the value must be positive.
+            guard let v = o[k] as? Int, v > 0 else {
                 throw PaillierError(.malformedKey, "the protected key's \"\(k)\" is missing or not a positive integer")
             }
-            return UInt64(v.int64Value)
+            return UInt64(v)
+        }
+        guard let kdf = o["kdf"] as? String else {
+            throw PaillierError(.malformedKey, "the protected key's \"kdf\" is missing")
+        }
+        if let cipher = o["cipher"], cipher as? String != "aes-256-gcm" {
+            throw PaillierError(.malformedKey, "the protected key's \"cipher\" must be \"aes-256-gcm\"")
         }
         let sealed = PassphraseSealing.Sealed(
-            kdf: o["kdf"] as? String ?? "", n: try number("N"), r: try number("r"), p: try number("p"),
+            kdf: kdf, n: try number("N"), r: try number("r"), p: try number("p"),
             salt: try bytes("salt"), nonce: try bytes("nonce"), ciphertext: try bytes("ct"), tag: try bytes("tag"))
-        do { return try PassphraseSealing.open(sealed, passphrase: passphrase) } catch {
-            throw PaillierError(.passphrase, error.message)
-        }
+        do { try PassphraseSealing.validate(sealed) } catch { throw PaillierError(.passphrase, error.message) }
+        return sealed
     }
 
     // MARK: Ciphertexts
+
+    /// The largest exponent magnitude a ciphertext file may carry: ``EncodedNumber/exponentLimit``.
+    public static let exponentLimit = EncodedNumber.exponentLimit
 
     /// A ciphertext with its python-paillier exponent.
     public struct EncryptedNumber: Sendable, Equatable {
@@ -183,10 +224,17 @@ public enum PaillierJSON {
         guard let v = object["v"] as? String else {
             throw PaillierError(.malformedCiphertext, "the ciphertext has no \"v\" string (expected {\"v\": \"…\", \"e\": …})")
         }
-        guard let e = object["e"] as? Int, abs(e) <= 100_000
-        else { throw PaillierError(.malformedCiphertext, "the ciphertext's \"e\" must be an integer exponent") }
+        // `magnitude`, not `abs`: abs(Int.min) traps, and "e" is whatever the file says.
+        guard let e = object["e"] as? Int, e.magnitude <= UInt(exponentLimit) else {
+            throw PaillierError(.malformedCiphertext,
+                                "the ciphertext's \"e\" must be an integer exponent between -\(exponentLimit) and \(exponentLimit)")
+        }
         if let kid = object["key_id"] as? String, kid != key.keyID {
             throw PaillierError(.wrongKey, "the ciphertext was made under another key (\(kid)), not this one (\(key.keyID))")
+        }
+        // A value below n² has at most ⌊bits · log₁₀ 2⌋ + 1 digits; refuse longer text before converting it.
+        guard v.utf8.count <= key.nSquared.bitCount * 30_103 / 100_000 + 2 else {
+            throw PaillierError(.invalidCiphertext, "the ciphertext is not below n² of this key (it has too many digits)")
         }
         guard v.utf8.first != UInt8(ascii: "0") || v == "0", !v.hasPrefix("-0") else {
             throw PaillierError(.malformedCiphertext, "the ciphertext's \"v\" is not a canonical decimal (leading zeros)")
@@ -200,9 +248,12 @@ public enum PaillierJSON {
 
     // MARK: Helpers
 
-    static func serialize(_ object: [String: Any]) -> Data {
+    static func serialize(_ object: [String: Any]) throws(PaillierError) -> Data {
         // Sorted keys give stable files; the dictionaries hold only strings, numbers and arrays of them.
-        var data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        var data: Data
+        do { data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) } catch {
+            throw PaillierError(.internalFailure, "the key could not be written as JSON")
+        }
         data.append(UInt8(ascii: "\n"))
         return data
     }
@@ -230,6 +281,8 @@ public enum PaillierJSON {
             throw PaillierError(.malformedKey, "the \(what)'s \"\(field)\" is not a base64url big-endian integer")
         }
         guard bytes.count <= 2048 else { throw PaillierError(.malformedKey, "the \(what)'s \"\(field)\" is too large") }
-        return BigNum(bigEndian: bytes, secret: secret)
+        do { return try BigNum(bigEndian: bytes, secret: secret) } catch {
+            throw PaillierError(.malformedKey, "the \(what)'s \"\(field)\" cannot be read: \(error.message)")
+        }
     }
 }

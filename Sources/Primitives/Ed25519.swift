@@ -15,6 +15,9 @@ public enum Ed25519 {
         }
 
         /// Loads a key from its 32-byte seed.
+        ///
+        /// - Throws: ``PrimitivesError/Code/invalidKey`` unless OpenSSL accepts the seed;
+        ///   ``PrimitivesError/Code/internalFailure`` when it cannot derive the public key.
         public init(rawRepresentation: [UInt8]) throws(PrimitivesError) {
             guard rawRepresentation.count == 32 else {
                 throw PrimitivesError(.invalidKey, "an Ed25519 private key is 32 bytes")
@@ -23,37 +26,42 @@ public enum Ed25519 {
             defer { EVP_PKEY_free(pkey) }
             var pub = [UInt8](repeating: 0, count: 32)
             var len = 32
-            guard pub.withUnsafeMutableBufferPointer({ EVP_PKEY_get_raw_public_key(pkey, $0.baseAddress, &len) }) == 1
-            else { throw PrimitivesError(.internalFailure, "could not derive the Ed25519 public key") }
+            try OpenSSLCall.check(
+                pub.withUnsafeMutableBufferPointer { EVP_PKEY_get_raw_public_key(pkey, $0.baseAddress, &len) },  // checked
+                "EVP_PKEY_get_raw_public_key", .internalFailure, "could not derive the Ed25519 public key")
+            try OpenSSLCall.check(len == 32 ? 1 : 0, "EVP_PKEY_get_raw_public_key", .internalFailure,
+                                  "could not derive the Ed25519 public key")
             self.rawRepresentation = rawRepresentation
             self.publicKey = try PublicKey(rawRepresentation: pub)
         }
 
         /// Signs `message` (64-byte signature).
+        ///
+        /// - Throws: ``PrimitivesError/Code/internalFailure`` when OpenSSL cannot sign.
         public func signature(for message: some Collection<UInt8>) throws(PrimitivesError) -> [UInt8] {
             let pkey = try Self.makePKey(rawRepresentation)
             defer { EVP_PKEY_free(pkey) }
-            guard let md = EVP_MD_CTX_new() else { throw PrimitivesError(.internalFailure, "out of memory") }
+            let md = try OpenSSLCall.check(EVP_MD_CTX_new(), "EVP_MD_CTX_new", .internalFailure, "out of memory")
             defer { EVP_MD_CTX_free(md) }
-            guard EVP_DigestSignInit(md, nil, nil, nil, pkey) == 1 else {
-                throw PrimitivesError(.internalFailure, "could not start an Ed25519 signature")
-            }
+            try OpenSSLCall.check(EVP_DigestSignInit(md, nil, nil, nil, pkey), "EVP_DigestSignInit", .internalFailure,
+                                  "could not start an Ed25519 signature")
             let msg = Array(message)
             var sig = [UInt8](repeating: 0, count: 64)
             var len = 64
-            let ok = msg.withUnsafeBufferPointer { m in
-                sig.withUnsafeMutableBufferPointer { s in EVP_DigestSign(md, s.baseAddress, &len, m.baseAddress, m.count) }
+            let signed = msg.withUnsafeBufferPointer { m in
+                sig.withUnsafeMutableBufferPointer { s in EVP_DigestSign(md, s.baseAddress, &len, m.baseAddress, m.count) }  // checked: below
             }
-            guard ok == 1, len == 64 else { throw PrimitivesError(.internalFailure, "Ed25519 signing failed") }
+            try OpenSSLCall.check(signed, "EVP_DigestSign", .internalFailure, "Ed25519 signing failed")
+            try OpenSSLCall.check(len == 64 ? 1 : 0, "EVP_DigestSign", .internalFailure, "Ed25519 signing failed")
             return sig
         }
 
         private static func makePKey(_ raw: [UInt8]) throws(PrimitivesError) -> OpaquePointer {
             let pkey = raw.withUnsafeBufferPointer {
-                EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nil, $0.baseAddress, $0.count)
+                EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nil, $0.baseAddress, $0.count)  // checked: below
             }
-            guard let pkey else { throw PrimitivesError(.invalidKey, "not a valid Ed25519 private key") }
-            return pkey
+            return try OpenSSLCall.check(pkey, "EVP_PKEY_new_raw_private_key", .invalidKey,
+                                         "not a valid Ed25519 private key")
         }
     }
 
@@ -63,36 +71,51 @@ public enum Ed25519 {
         public let rawRepresentation: [UInt8]
 
         /// Loads a public key, checking that OpenSSL accepts it.
+        ///
+        /// - Throws: ``PrimitivesError/Code/invalidKey``.
         public init(rawRepresentation: [UInt8]) throws(PrimitivesError) {
             guard rawRepresentation.count == 32 else {
                 throw PrimitivesError(.invalidKey, "an Ed25519 public key is 32 bytes")
             }
-            let pkey = rawRepresentation.withUnsafeBufferPointer {
-                EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, $0.baseAddress, $0.count)
-            }
-            guard let pkey else { throw PrimitivesError(.invalidKey, "not a valid Ed25519 public key") }
+            let pkey = try Self.makePKey(rawRepresentation)
             EVP_PKEY_free(pkey)
             self.rawRepresentation = rawRepresentation
         }
 
         /// Whether `signature` is a valid signature of `message` under this key.
-        public func isValidSignature(_ signature: [UInt8], for message: some Collection<UInt8>) -> Bool {
+        ///
+        /// `false` for a signature that does not verify (including one of the wrong length).
+        /// - Throws: ``PrimitivesError/Code/internalFailure`` when OpenSSL cannot run the check at all — an error is
+        ///   neither "valid" nor "invalid".
+        public func isValidSignature(_ signature: [UInt8], for message: some Collection<UInt8>) throws(PrimitivesError)
+            -> Bool
+        {
             guard signature.count == 64 else { return false }
-            let pkey = rawRepresentation.withUnsafeBufferPointer {
-                EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, $0.baseAddress, $0.count)
-            }
-            guard let pkey else { return false }
+            let pkey = try Self.makePKey(rawRepresentation)
             defer { EVP_PKEY_free(pkey) }
-            guard let md = EVP_MD_CTX_new() else { return false }
+            let md = try OpenSSLCall.check(EVP_MD_CTX_new(), "EVP_MD_CTX_new", .internalFailure, "out of memory")
             defer { EVP_MD_CTX_free(md) }
-            guard EVP_DigestVerifyInit(md, nil, nil, nil, pkey) == 1 else { return false }
+            try OpenSSLCall.check(EVP_DigestVerifyInit(md, nil, nil, nil, pkey), "EVP_DigestVerifyInit",
+                                  .internalFailure, "could not start an Ed25519 verification")
             let msg = Array(message)
-            let ok = msg.withUnsafeBufferPointer { m in
+            let answer = msg.withUnsafeBufferPointer { m in
                 signature.withUnsafeBufferPointer { s in
-                    EVP_DigestVerify(md, s.baseAddress, s.count, m.baseAddress, m.count)
+                    EVP_DigestVerify(md, s.baseAddress, s.count, m.baseAddress, m.count)  // checked: below
                 }
             }
-            return ok == 1
+            // 1 valid, 0 invalid, anything else an error.
+            try OpenSSLCall.check(answer == 0 || answer == 1 ? 1 : 0, "EVP_DigestVerify", .internalFailure,
+                                  "Ed25519 verification failed to run")
+            if answer != 1 { ERR_clear_error() }
+            return answer == 1
+        }
+
+        private static func makePKey(_ raw: [UInt8]) throws(PrimitivesError) -> OpaquePointer {
+            let pkey = raw.withUnsafeBufferPointer {
+                EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, $0.baseAddress, $0.count)  // checked: below
+            }
+            return try OpenSSLCall.check(pkey, "EVP_PKEY_new_raw_public_key", .invalidKey,
+                                         "not a valid Ed25519 public key")
         }
     }
 }

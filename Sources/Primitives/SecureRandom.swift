@@ -6,13 +6,12 @@ public enum SecureRandom {
     ///
     /// - Throws: ``PrimitivesError/Code/randomnessUnavailable`` when OpenSSL cannot seed itself.
     public static func bytes(_ count: Int) throws(PrimitivesError) -> [UInt8] {
-        precondition(count >= 0, "byte count must be non-negative")
+        precondition(count >= 0 && count <= Int(Int32.max), "byte count out of range")
         var out = [UInt8](repeating: 0, count: count)
         guard count > 0 else { return out }
-        let ok = out.withUnsafeMutableBufferPointer { RAND_priv_bytes($0.baseAddress, Int32(count)) }
-        guard ok == 1 else {
-            throw PrimitivesError(.randomnessUnavailable, "the system random number generator is unavailable")
-        }
+        try OpenSSLCall.check(out.withUnsafeMutableBufferPointer { RAND_priv_bytes($0.baseAddress, Int32(count)) },  // checked
+                              "RAND_priv_bytes", .randomnessUnavailable,
+                              "the system random number generator is unavailable")
         return out
     }
 }

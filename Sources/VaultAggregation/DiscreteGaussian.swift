@@ -117,7 +117,10 @@ public struct DiscreteGaussian: Sendable {
             var bytes = try source.bytes(byteCount)
             guard bytes.count == byteCount else { throw AggregationError(.storage, "the random source fell short") }
             bytes[0] &= topMask
-            let candidate = BigNum(bigEndian: bytes)
+            let candidate: BigNum
+            do { candidate = try BigNum(bigEndian: bytes) } catch {
+                throw AggregationError(.storage, "a random draw failed: \(error.message)")
+            }
             if candidate < bound { return candidate }
         }
     }

@@ -92,7 +92,7 @@ public struct Release: Sendable, Codable, Equatable {
         return try encoder.encode(self)
     }
 
-    /// Reads a release file.
+    /// Reads a release file and checks it is consistent (see ``validate()``).
     public static func decode(_ data: Data) throws(AggregationError) -> Release {
         let release: Release
         do { release = try JSONDecoder().decode(Release.self, from: data) } catch {
@@ -112,6 +112,7 @@ public struct Release: Sendable, Codable, Equatable {
         }
         guard release.slotCount == 2, release.slotBits >= 8, release.slotBits <= 1024, (0...6).contains(release.scale)
         else { throw AggregationError(.invalidRelease, "the release's slot layout or scale is not one EduVault writes") }
+        try release.validate()
         return release
     }
 }

@@ -29,7 +29,74 @@ private let systemWrite = Darwin.write
 /// If any step fails the destination is exactly as it was: the old file stays, no partial file appears, and the
 /// temporary file is removed. A process killed between the phases leaves only the temporary file, whose name
 /// `InterruptCleanup` and operators recognise.
+///
+/// Files too large to hold in memory (a batch) are written through a ``Writer`` from ``begin(for:mode:)``, which
+/// ``Writer/stage()`` turns into the same ``Staged`` file.
 public enum AtomicFile {
+    /// A temporary file open for writing beside its destination. Not copyable: it is staged or abandoned exactly
+    /// once; dropping it unstaged closes and removes the temporary file.
+    public struct Writer: ~Copyable {
+        /// The destination.
+        public let destination: URL
+        /// The temporary file beside it.
+        public let temporary: URL
+        private let fd: Int32
+        private var done = false
+
+        init(destination: URL, temporary: URL, fd: Int32) {
+            self.destination = destination
+            self.temporary = temporary
+            self.fd = fd
+        }
+
+        /// Appends bytes to the temporary file.
+        ///
+        /// - Throws: ``AtomicFileError`` `.io` (the temporary file stays until the writer is dropped).
+        public func write(_ bytes: some DataProtocol) throws(AtomicFileError) {
+            var failure: Int32? = nil
+            for region in bytes.regions where failure == nil {
+                region.withUnsafeBytes { raw in
+                    var offset = 0
+                    while offset < raw.count {
+                        let n = systemWrite(fd, raw.baseAddress! + offset, raw.count - offset)  // safe: count > 0 here
+                        if n < 0 {
+                            if errno == EINTR { continue }
+                            failure = errno
+                            return
+                        }
+                        offset += n
+                    }
+                }
+            }
+            if failure == nil, AtomicFile.faults.failWrite { failure = ENOSPC }
+            if let failure {
+                throw AtomicFileError(.io, "could not write the file (\(AtomicFile.reason(failure)))", path: destination.path)
+            }
+        }
+
+        /// Makes everything written durable (`fsync`, `close`) and returns the staged file, ready to commit.
+        ///
+        /// - Throws: ``AtomicFileError`` `.io`; the temporary file is removed.
+        public consuming func stage() throws(AtomicFileError) -> Staged {
+            done = true
+            var failure: Int32? = nil
+            if fsync(fd) != 0 { failure = errno }
+            if close(fd) != 0, failure == nil { failure = errno }
+            if let failure {
+                AtomicFile.remove(temporary)
+                throw AtomicFileError(.io, "could not write the file (\(AtomicFile.reason(failure)))", path: destination.path)
+            }
+            return Staged(destination: destination, temporary: temporary)
+        }
+
+        deinit {
+            if !done {
+                AtomicFile.closeQuietly(fd)
+                AtomicFile.remove(temporary)
+            }
+        }
+    }
+
     /// A fully written, fsynced temporary file waiting to be moved into place. Not copyable: it is committed or
     /// discarded exactly once; dropping it unused discards it.
     public struct Staged: ~Copyable {
@@ -46,46 +113,59 @@ public enum AtomicFile {
 
         /// Moves the staged file into place and makes the rename durable.
         ///
+        /// - Parameter overwrite: replace an existing destination; when `false`, an existing file (even one created
+        ///   after staging) makes this throw `.exists` and stays untouched.
+        /// - Throws: ``AtomicFileError``; the temporary file is removed and the destination is unchanged.
+        ///
         /// - Parameters:
         ///   - overwrite: replace an existing destination; when `false`, an existing file (even one created after
         ///     staging) makes this throw `.exists` and stays untouched.
-        ///   - keepOnFailure: leave the temporary file in place when the move fails (for content that must not be
-        ///     lost, such as a release already recorded).
-        /// - Throws: ``AtomicFileError``; the destination is unchanged, and the temporary file is removed unless
-        ///   `keepOnFailure`.
+        ///   - keepOnFailure: leave the temporary file in place when the move fails (for a caller that has already
+        ///     committed something else and must tell the user where the data is); it is removed otherwise.
+        /// - Throws: ``AtomicFileError``; the destination is unchanged. `.notDurable` when the file is in place but
+        ///   the directory could not be synced.
         public consuming func commit(overwrite: Bool, keepOnFailure: Bool = false) throws(AtomicFileError) {
             done = true
             let from = temporary.path, to = destination.path
-            var moved = false
-            defer { if moved || !keepOnFailure { unlink(from) } }
-            if AtomicFile.faults.failRename {
-                throw AtomicFileError(.io, "could not move the new file into place (injected fault)", path: to)
-            }
-            if overwrite {
-                guard rename(from, to) == 0 else {
-                    throw AtomicFileError(.io, "could not move the new file into place (\(AtomicFile.reason(errno)))",
-                                          path: to)
+            if AtomicFile.faults.pauseBeforeCommit { AtomicFile.pauseForTest() }
+            do throws(AtomicFileError) {
+                if AtomicFile.faults.failRename {
+                    throw AtomicFileError(.io, "could not move the new file into place (injected fault)", path: to)
                 }
-            } else {
-                guard link(from, to) == 0 else {
-                    let code = errno
-                    if code == EEXIST {
-                        throw AtomicFileError(.exists, "already exists (remove it or pass --force)", path: to)
+                if overwrite {
+                    guard rename(from, to) == 0 else {
+                        throw AtomicFileError(
+                            .io, "could not move the new file into place (\(AtomicFile.reason(errno)))", path: to)
                     }
-                    throw AtomicFileError(.io, "could not create the file (\(AtomicFile.reason(code)))", path: to)
+                } else {
+                    guard link(from, to) == 0 else {
+                        let code = errno
+                        if code == EEXIST {
+                            throw AtomicFileError(.exists, "already exists (remove it or pass --force)", path: to)
+                        }
+                        throw AtomicFileError(.io, "could not create the file (\(AtomicFile.reason(code)))", path: to)
+                    }
+                    // Both names now point at the new file; dropping the temporary one cannot lose data.
+                    AtomicFile.remove(temporary)
                 }
+            } catch {
+                if !keepOnFailure { AtomicFile.remove(temporary) }
+                throw error
             }
-            moved = true
-            AtomicFile.syncDirectory(of: destination)
+            if let code = AtomicFile.syncDirectory(of: destination) {
+                throw AtomicFileError(
+                    .notDurable, "the new file is in place, but its directory could not be synced (\(AtomicFile.reason(code)))",
+                    path: to)
+            }
         }
 
         /// Removes the staged file; the destination is untouched.
         public consuming func discard() {
             done = true
-            unlink(temporary.path)
+            AtomicFile.remove(temporary)
         }
 
-        deinit { if !done { unlink(temporary.path) } }
+        deinit { if !done { AtomicFile.remove(temporary) } }
     }
 
     /// Writes `bytes` to a fresh temporary file beside `destination` with `mode`, and fsyncs it.
@@ -95,6 +175,17 @@ public enum AtomicFile {
     public static func stage(_ bytes: some DataProtocol, for destination: URL, mode: mode_t = 0o644)
         throws(AtomicFileError) -> Staged
     {
+        let writer = try begin(for: destination, mode: mode)
+        try writer.write(bytes)
+        return try writer.stage()
+    }
+
+    /// Creates a fresh temporary file `.<name>.<random>.tmp` beside `destination` (`O_CREAT|O_EXCL`, exactly
+    /// `mode` from the start) and returns a ``Writer`` for it.
+    ///
+    /// - Throws: ``AtomicFileError`` `.noDirectory` when the destination's directory does not exist, `.io` when the
+    ///   file cannot be created (nothing is left behind).
+    public static func begin(for destination: URL, mode: mode_t = 0o644) throws(AtomicFileError) -> Writer {
         let directory = destination.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory),
@@ -106,33 +197,14 @@ public enum AtomicFile {
         guard fd >= 0 else {
             throw AtomicFileError(.io, "cannot create a file there (\(reason(errno)))", path: directory.path)
         }
-        var failure: Int32? = nil
         // open(2) applies the umask; set the exact mode the caller asked for (0600 for secrets stays 0600).
-        if fchmod(fd, mode) != 0 { failure = errno }
-        if failure == nil {
-            for region in bytes.regions where failure == nil {
-                region.withUnsafeBytes { raw in
-                    var offset = 0
-                    while offset < raw.count {
-                        let n = systemWrite(fd, raw.baseAddress! + offset, raw.count - offset)  // safe: count > 0 here
-                        if n < 0 {
-                            if errno == EINTR { continue }
-                            failure = errno
-                            return
-                        }
-                        offset += n
-                    }
-                }
-            }
+        guard fchmod(fd, mode) == 0 else {
+            let code = errno
+            closeQuietly(fd)
+            remove(temporary)
+            throw AtomicFileError(.io, "cannot set the file's mode (\(reason(code)))", path: destination.path)
         }
-        if failure == nil, faults.failWrite { failure = ENOSPC }
-        if failure == nil, fsync(fd) != 0 { failure = errno }
-        if close(fd) != 0, failure == nil { failure = errno }
-        if let failure {
-            unlink(temporary.path)
-            throw AtomicFileError(.io, "could not write the file (\(reason(failure)))", path: destination.path)
-        }
-        return Staged(destination: destination, temporary: temporary)
+        return Writer(destination: destination, temporary: temporary, fd: fd)
     }
 
     /// Stages and commits in one step.
@@ -147,13 +219,39 @@ public enum AtomicFile {
         try stage(bytes, for: destination, mode: mode).commit(overwrite: overwrite)
     }
 
-    /// Makes a completed rename durable. Best effort: some file systems refuse fsync on a directory, and the data
-    /// itself is already synced.
-    static func syncDirectory(of url: URL) {
+    /// Makes a completed rename durable: `fsync` of the directory. Returns the errno of a real failure, `nil` on
+    /// success or where the file system does not sync directories (`EINVAL`, `ENOTSUP`, `EROFS`: nothing to do).
+    static func syncDirectory(of url: URL) -> Int32? {
         let fd = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = fsync(fd)
-        close(fd)
+        guard fd >= 0 else { return errno == EACCES ? nil : errno }  // a directory we may write but not read
+        var failure: Int32? = nil
+        if fsync(fd) != 0, ![EINVAL, ENOTSUP, EROFS].contains(errno) { failure = errno }
+        if close(fd) != 0, failure == nil, errno != EINTR { failure = errno }
+        return failure
+    }
+
+    /// Removes a temporary file. Used only on paths where the file is ours and no longer wanted; `ENOENT` (already
+    /// gone) is success, and any other failure leaves a recognisable `.tmp` name an operator can delete.
+    static func remove(_ url: URL) {
+        if unlink(url.path) != 0 && errno != ENOENT {
+            // Nothing better to do: the destination is already in its correct state either way.
+        }
+    }
+
+    /// Closes a descriptor on a failure path, where the data no longer matters.
+    static func closeQuietly(_ fd: Int32) {
+        if close(fd) != 0 {
+            // The descriptor is released even when close reports an error (Linux); the file is discarded anyway.
+        }
+    }
+
+    /// Test hook (`EDUVAULT_TEST_FAULT=atomic-pause`): stops the process between staging and the rename, so a test
+    /// can kill it at exactly that point.
+    static func pauseForTest() {
+        FileHandle.standardError.write(Data("paused before rename\n".utf8))
+        if raise(SIGSTOP) != 0 {
+            // Not stopped: the test that asked for the pause will time out and say so.
+        }
     }
 
     static func reason(_ code: Int32) -> String {
@@ -169,15 +267,17 @@ public enum AtomicFile {
     }
 
     /// Fault injection for tests of the failure paths (the environment variable `EDUVAULT_TEST_FAULT` set to
-    /// `atomic-write` or `atomic-rename`). Read once per process.
+    /// `atomic-write`, `atomic-rename` or `atomic-pause`). Read once per process.
     struct Faults {
         var failWrite = false
         var failRename = false
+        var pauseBeforeCommit = false
     }
 
     static let faults: Faults = {
         let value = ProcessInfo.processInfo.environment["EDUVAULT_TEST_FAULT"] ?? ""
-        return Faults(failWrite: value == "atomic-write", failRename: value == "atomic-rename")
+        return Faults(failWrite: value == "atomic-write", failRename: value == "atomic-rename",
+                      pauseBeforeCommit: value == "atomic-pause")
     }()
 }
 
@@ -189,6 +289,9 @@ public struct AtomicFileError: Error, Sendable, Equatable, CustomStringConvertib
         case exists
         /// The destination's directory does not exist.
         case noDirectory
+        /// The new file is in place, but the directory holding it could not be synced: it may not survive a power
+        /// loss.
+        case notDurable
         /// Creating, writing, syncing or renaming failed.
         case io
     }

@@ -1,11 +1,6 @@
 public import Foundation
 public import Primitives
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// Line 1 of a batch file.
 public struct BatchHeader: Sendable, Codable, Equatable {
@@ -97,13 +92,13 @@ struct RecordLine: Codable {
 
 /// Writes a batch file: header, records, then the signed trailer.
 ///
-/// Lines are written to a temporary file beside the destination, hashed as they go, and the file is renamed into
-/// place only by `finish(signingKey:)`; an abandoned writer leaves nothing behind. Memory is flat in the number of
-/// records. Not `Sendable`: one writer belongs to one task.
+/// Lines stream into an ``AtomicFile`` temporary file beside the destination, hashed as they go; `finish` signs,
+/// syncs and moves the file into place with the same atomic commit as every other file EduVault writes. An
+/// abandoned writer leaves nothing behind. Memory is flat in the number of records. Not `Sendable`: one writer
+/// belongs to one task.
 public final class BatchWriter {
     private let destination: URL
-    private let temporary: URL
-    private let handle: FileHandle
+    private var file: AtomicFile.Writer?
     private var hasher: SHA256Hasher? = SHA256Hasher()
     private var pending: [UInt8] = []
     private let header: BatchHeader
@@ -116,21 +111,11 @@ public final class BatchWriter {
     /// - Throws: `ModelError.io` when the temporary file cannot be created.
     public init(url: URL, header: BatchHeader) throws(ModelError) {
         destination = url
-        let suffix = (try? SecureRandom.bytes(8)).map { Hex.encode($0) } ?? String(UInt64.random(in: 0...UInt64.max))
-        temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(suffix).tmp")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw ModelError(.io, "cannot create a temporary batch file", file: url.lastPathComponent)
-        }
-        do { handle = try FileHandle(forWritingTo: temporary) } catch {
-            throw ModelError(.io, "cannot open the temporary batch file", file: url.lastPathComponent)
+        do { file = try AtomicFile.begin(for: url) } catch {
+            throw ModelError(.io, "cannot create a temporary batch file (\(error.reason))", file: url.lastPathComponent)
         }
         self.header = header
         try writeLine(try CanonicalJSON.encode(header))
-    }
-
-    deinit {
-        try? handle.close()
-        if !finished { try? FileManager.default.removeItem(at: temporary) }
     }
 
     /// Appends one record.
@@ -152,11 +137,15 @@ public final class BatchWriter {
         written += 1
     }
 
-    /// Signs the trailer, flushes, syncs and renames the file into place; returns the 32-byte content hash.
+    /// Signs the trailer, flushes, syncs and moves the file into place (``AtomicFile``); returns the 32-byte
+    /// content hash.
     ///
-    /// - Throws: `ModelError.malformedBatch` if fewer records than announced were appended; `.crypto`, `.io`.
+    /// - Parameter overwrite: replace an existing file at the destination (default); when `false`, an existing file
+    ///   makes this throw `.io` and stays untouched.
+    /// - Throws: `ModelError.malformedBatch` if fewer records than announced were appended; `.crypto`, `.io`. On any
+    ///   failure the destination is exactly as it was.
     @discardableResult
-    public func finish(signingKey: Ed25519.PrivateKey) throws(ModelError) -> [UInt8] {
+    public func finish(signingKey: Ed25519.PrivateKey, overwrite: Bool = true) throws(ModelError) -> [UInt8] {
         guard !finished, written == header.records, let digestSource = hasher.take() else {
             throw ModelError(
                 .malformedBatch, "the header announced \(header.records) records, \(written) were appended")
@@ -169,16 +158,11 @@ public final class BatchWriter {
         let trailer = BatchTrailer(sha256: Hex.encode(digest), sig: Data(signature).base64EncodedString())
         try writeLine(try CanonicalJSON.encode(trailer), hashed: false)
         try flush()
-        do {
-            try handle.synchronize()
-            try handle.close()
-        } catch {
-            throw ModelError(.io, "cannot write the batch file", file: destination.lastPathComponent)
-        }
-        guard rename(temporary.path, destination.path) == 0 else {
-            throw ModelError(.io, "cannot move the batch file into place", file: destination.lastPathComponent)
-        }
+        guard let file = file.take() else { throw ModelError(.io, "the batch file was already finished") }
         finished = true
+        do { try file.stage().commit(overwrite: overwrite) } catch {
+            throw ModelError(.io, "cannot write the batch file: \(error.reason)", file: destination.lastPathComponent)
+        }
         return digest
     }
 
@@ -192,8 +176,9 @@ public final class BatchWriter {
 
     private func flush() throws(ModelError) {
         guard !pending.isEmpty else { return }
-        do { try handle.write(contentsOf: pending) } catch {
-            throw ModelError(.io, "cannot write the batch file", file: destination.lastPathComponent)
+        guard !finished else { throw ModelError(.io, "the batch file was already finished") }
+        do throws(AtomicFileError) { try file?.write(pending) } catch {
+            throw ModelError(.io, "cannot write the batch file: \(error.reason)", file: destination.lastPathComponent)
         }
         pending.removeAll(keepingCapacity: true)
     }
@@ -342,9 +327,15 @@ public final class BatchReader {
                 .batchHashMismatch, "the content hash in the trailer does not match the file", file: fileName,
                 line: lineNumber)
         }
-        guard let signature = Data(base64Encoded: trailer.sig),
-            publicKey.isValidSignature(Array(signature), for: BatchTrailer.signedMessage(digest: contentHash))
-        else {
+        let valid: Bool
+        do {
+            valid = try Data(base64Encoded: trailer.sig).map {
+                try publicKey.isValidSignature(Array($0), for: BatchTrailer.signedMessage(digest: contentHash))
+            } ?? false
+        } catch {
+            throw ModelError(.crypto, "the batch signature could not be checked: \(error)", file: fileName)
+        }
+        guard valid else {
             throw ModelError(
                 .badSignature, "the batch signature does not verify under the school's registered key",
                 file: fileName, line: lineNumber)

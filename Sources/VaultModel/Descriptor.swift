@@ -112,10 +112,16 @@ public struct Descriptor: Sendable, Codable, Equatable {
     /// Canonical JSON bytes (sorted keys), as stored in the vault's meta table.
     public func canonicalJSON() throws(ModelError) -> [UInt8] { try CanonicalJSON.encode(self) }
 
+    /// The largest descriptor file read: 1 MiB (a real one is about 1 KB).
+    public static let maxFileBytes = 1 << 20
+
     /// Decodes and validates a descriptor from JSON bytes.
     ///
     /// - Throws: `ModelError.invalidFile` / `.invalidSchema` / `.invalidIdentifier`.
     public static func decode(_ bytes: some Collection<UInt8>) throws(ModelError) -> Descriptor {
+        guard bytes.count <= maxFileBytes else {
+            throw ModelError(.invalidFile, "the descriptor is larger than \(maxFileBytes / 1024) KiB")
+        }
         let descriptor = try CanonicalJSON.decode(Descriptor.self, from: bytes, what: "descriptor")
         try descriptor.validate()
         return descriptor
@@ -124,7 +130,12 @@ public struct Descriptor: Sendable, Codable, Equatable {
     /// Reads and validates `descriptor.json`.
     public static func read(from url: URL) throws(ModelError) -> Descriptor {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do {
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            // One byte more than the limit is enough to know the file is too large.
+            data = try handle.read(upToCount: maxFileBytes + 1) ?? Data()
+        } catch {
             throw ModelError(.io, "cannot read the descriptor file", file: url.lastPathComponent)
         }
         return try decode(data)

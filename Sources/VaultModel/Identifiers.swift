@@ -62,8 +62,12 @@ public struct Pseudonym: Sendable, Hashable, Codable {
     }
 
     /// Derives the pseudonym of `studentID` under a school's 32-byte pseudonym key.
-    public init(studentID: String, key: [UInt8]) {
-        self.bytes = HMACSHA256.authenticate(key: key, message: Array(studentID.utf8))
+    ///
+    /// - Throws: `ModelError.crypto` when HMAC-SHA-256 fails (the message never names the student).
+    public init(studentID: String, key: [UInt8]) throws(ModelError) {
+        do { self.bytes = try HMACSHA256.authenticate(key: key, message: Array(studentID.utf8)) } catch {
+            throw ModelError(.crypto, "could not compute a pseudonym: \(error.message)")
+        }
     }
 
     /// Lower-case hex.

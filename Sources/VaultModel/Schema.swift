@@ -27,6 +27,10 @@ public struct Schema: Sendable, Codable, Equatable {
         }
     }
 
+    /// The most subjects, attributes, or allowed values of one attribute a schema may list (every record is checked
+    /// against these lists; a real schema has a handful).
+    public static let maxListed = 256
+
     /// Decimal places kept in the fixed-point encoding (0...6).
     public let scale: Int
     /// The lowest allowed score, as a fixed-point integer (≥ 0).
@@ -106,6 +110,9 @@ public struct Schema: Sendable, Codable, Equatable {
         guard slotBits >= 64 || largest < (1 << slotBits) else {
             throw fail("slot_bits is too small for max_score\(slotCount == 2 ? " squared" : "")")
         }
+        guard attributes.count <= Self.maxListed, (subjects?.count ?? 0) <= Self.maxListed,
+              attributes.allSatisfy({ ($0.allowedValues?.count ?? 0) <= Self.maxListed })
+        else { throw fail("a schema lists at most \(Self.maxListed) subjects, attributes, or values of one attribute") }
         if let subjects {
             guard !subjects.isEmpty else { throw fail("subjects, when given, must list at least one subject") }
             guard subjects.allSatisfy(Tokens.isSubject) else { throw fail("subjects must match [a-z0-9_-]{1,32}") }

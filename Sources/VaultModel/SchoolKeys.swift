@@ -67,8 +67,10 @@ public struct SchoolKeys: Sendable, Codable {
     }
 
     /// The pseudonym of `studentID` under this school's key.
-    public func pseudonym(forStudent studentID: String) -> Pseudonym {
-        Pseudonym(studentID: studentID, key: pseudonymKey)
+    ///
+    /// - Throws: `ModelError.crypto` when HMAC-SHA-256 fails.
+    public func pseudonym(forStudent studentID: String) throws(ModelError) -> Pseudonym {
+        try Pseudonym(studentID: studentID, key: pseudonymKey)
     }
 
     /// Decodes, with both secrets as base64 strings.

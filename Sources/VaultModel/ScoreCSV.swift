@@ -48,6 +48,8 @@ public final class ScoreCSV {
 
     /// Longest field accepted, in bytes.
     public static let maxFieldBytes = 4096
+    /// Most fields a row may have (student_id, subject, score and the schema's attributes fit many times over).
+    public static let maxColumns = 1024
 
     /// Opens `url` and reads the header row.
     ///
@@ -210,6 +212,7 @@ public final class ScoreCSV {
                     quoted = true
                 case UInt8(ascii: ","):
                     try finishField()
+                    guard fields.count < maxColumns else { throw fail("the row has more than \(maxColumns) fields") }
                 case UInt8(ascii: "\r"):
                     guard try source.peek() == UInt8(ascii: "\n") else {
                         throw fail("a carriage return without a line feed")

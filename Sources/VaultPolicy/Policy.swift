@@ -131,10 +131,16 @@ public struct Policy: Sendable, Equatable {
         return try parse(Array(data))
     }
 
+    /// The largest policy file read: 1 MiB (the default policy is about 1 KB).
+    public static let maxFileBytes = 1 << 20
+
     /// Parses and validates policy bytes (UTF-8 YAML).
     ///
     /// - Throws: `PolicyError`.
     public static func parse(_ bytes: [UInt8]) throws(PolicyError) -> Policy {
+        guard bytes.count <= maxFileBytes else {
+            throw PolicyError(.malformedYAML, "the policy file is larger than \(maxFileBytes / 1024) KiB")
+        }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw PolicyError(.malformedYAML, "the policy file is not UTF-8 text")
         }
@@ -179,7 +185,7 @@ public struct Policy: Sendable, Equatable {
         let diff = try rule(.differencingGuard)
         differencingGuard = try Fields.bool(diff, "enabled", in: "rule DIFF-GUARD")
         if let threshold = diff["threshold"] {
-            if let value = threshold.int, threshold.bool == nil {
+            if let value = Fields.integer(threshold) {
                 guard value >= 1 else { throw PolicyError(.invalidValue, "rule DIFF-GUARD: 'threshold' must be ≥ 1") }
                 differencingThreshold = value
             } else if threshold.string == "k" {
@@ -241,11 +247,22 @@ private enum Fields {
 
     static func int(_ node: Node, _ key: String, in place: String, minimum: Int) throws(PolicyError) -> Int {
         guard let field = node[key] else { throw PolicyError(.missingField, "\(place) needs '\(key)'") }
-        guard let value = field.int, field.bool == nil else {
+        guard let value = integer(field) else {
             throw PolicyError(.invalidValue, "\(place): '\(key)' must be an integer")
         }
         guard value >= minimum else { throw PolicyError(.invalidValue, "\(place): '\(key)' must be ≥ \(minimum)") }
         return value
+    }
+
+    /// A plain decimal integer (`-12`, `+7`, `2048`), read without Yams's YAML 1.1 integer forms: its sexagesimal
+    /// parser (`1:2:3`) traps on overflow, and a policy has no use for octal, hex or base 60. `nil` for anything
+    /// else, including a value that does not fit an `Int`.
+    static func integer(_ node: Node) -> Int? {
+        guard let scalar = node.scalar, scalar.style == .plain || scalar.style == .any else { return nil }
+        let text = scalar.string
+        let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.utf8.dropFirst() : text.utf8[...]
+        guard !digits.isEmpty, digits.count <= 20, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        return Int(text)
     }
 
     static func bool(_ node: Node, _ key: String, in place: String) throws(PolicyError) -> Bool {

@@ -89,8 +89,8 @@ final class TestVault {
         let writer = try BatchWriter(url: url, header: BatchHeader(school: id, vault: "vault-agg", keyID: pub.keyID,
                                                                    schemaHash: try schema.schemaHash, records: records.count))
         for (r, c) in zip(records, cts) {
-            try writer.append(BatchRecord(pseudonym: keys.pseudonym(forStudent: r.student), subject: r.subject,
-                                          attributes: r.attributes, ciphertext: c.bytes(width: pub.ciphertextByteCount)))
+            try writer.append(BatchRecord(pseudonym: try keys.pseudonym(forStudent: r.student), subject: r.subject,
+                                          attributes: r.attributes, ciphertext: try c.bytes(width: pub.ciphertextByteCount)))
         }
         _ = try writer.finish(signingKey: try keys.signingKey())
         let receipt = try vault.ingest(batchAt: url) { bytes in _ = try pub.ciphertext(bytes: bytes) }

@@ -43,8 +43,9 @@ struct SeededRandom: RandomNumberGenerator {
     mutating func bigNum(below bound: BigNum) -> BigNum {
         let bytes = bound.byteCount
         while true {
-            let candidate = BigNum(bigEndian: (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &self) })
-                .masked(toBits: bound.bitCount)
+            let bytes = (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &self) }
+            // safe: a test helper; a few hundred bytes always convert.
+            let candidate = (try! BigNum(bigEndian: bytes)).masked(toBits: bound.bitCount)
             if candidate < bound { return candidate }
         }
     }

@@ -41,7 +41,7 @@ struct KnownAnswerTests {
         #expect(x.bigEndianBytes == [1, 0, 1])
         #expect(try x.bigEndianBytes(width: 5) == [0, 0, 1, 0, 1])
         #expect(throws: BigNumError.self) { try x.bigEndianBytes(width: 2) }
-        #expect(BigNum(bigEndian: [0, 0, 1, 0, 1]) == x)
+        #expect(try BigNum(bigEndian: [0, 0, 1, 0, 1]) == x)
     }
 }
 

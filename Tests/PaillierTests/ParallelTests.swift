@@ -21,7 +21,7 @@ struct ParallelTests {
             #expect(try await key.decrypt(pub.sumInParallel(cts, cores: cores)) == values.reduce(BigNum(0), +))
         }
         var packed: [UInt8] = []
-        for c in cts { packed += c.bytes(width: pub.ciphertextByteCount) }
+        for c in cts { packed += try c.bytes(width: pub.ciphertextByteCount) }
         let fromBytes = try await pub.sumInParallel(packedBytes: packed, cores: 2)
         #expect(try key.decrypt(fromBytes) == key.decrypt(reference))
     }

@@ -20,7 +20,8 @@ import VaultStore
         let fromFile = try Descriptor.read(from: h.vault.directory.appendingPathComponent("descriptor.json"))
         #expect(fromFile == h.vault.descriptor)
         let dir = try TempDir()
-        do { _ = try Vault.open(directory: dir.url) } catch { #expect(error.code == .notAVault) }
+        let notAVault = #expect(throws: StoreError.self) { try Vault.open(directory: dir.url) }
+        #expect(notAVault?.code == .notAVault)
     }
 
     @Test func duplicateSchoolIsRefused() throws {
@@ -157,7 +158,8 @@ import VaultStore
         let dir = try TempDir()
         let path = dir.url.appendingPathComponent("vault.sqlite").path
         _ = try DatabaseQueue(path: path)  // an empty SQLite file
-        do { _ = try Vault.open(directory: dir.url) } catch { #expect(error.code == .notAVault) }
+        let notAVault = #expect(throws: StoreError.self) { try Vault.open(directory: dir.url) }
+        #expect(notAVault?.code == .notAVault)
         let tables = try DatabaseQueue(path: path).read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         }
@@ -336,10 +338,12 @@ import VaultStore
         #expect(try AuditChain.verify(entries) == 5)
         var edited = entries
         edited[2].details["n"] = "9"
-        do { try AuditChain.verify(edited) } catch { #expect(error.index == 3 && error.code == .hashMismatch) }
+        let editedError = #expect(throws: AuditError.self) { try AuditChain.verify(edited) }
+        #expect(editedError?.index == 3 && editedError?.code == .hashMismatch)
         var dropped = entries
         dropped.remove(at: 1)
-        do { try AuditChain.verify(dropped) } catch { #expect(error.index == 2) }
+        let droppedError = #expect(throws: AuditError.self) { try AuditChain.verify(dropped) }
+        #expect(droppedError?.index == 2)
     }
 
     @Test func merkleInclusionProofs() throws {

@@ -70,7 +70,7 @@ struct Harness {
         for id in ids {
             try writer.append(
                 BatchRecord(
-                    pseudonym: keys.pseudonym(forStudent: id), subject: subject,
+                    pseudonym: try keys.pseudonym(forStudent: id), subject: subject,
                     attributes: ["term": "2024-1", "sex": "F"], ciphertext: try SecureRandom.bytes(64)))
         }
         try writer.finish(signingKey: try signer ?? keys.signingKey())

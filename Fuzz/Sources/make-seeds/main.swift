@@ -1,0 +1,162 @@
+// Writes the committed seed corpora, Fuzz/Corpus/<target>/, from the repository's test fixtures: the fixture keys,
+// the default policy, the UCI data set, and a small vault built with them (descriptor, batches, releases).
+// Run it after a format change: `swift run --package-path Fuzz make-seeds` (no sanitizers needed).
+import BigNum
+import Foundation
+import FuzzSupport
+import Paillier
+import Primitives
+import VaultAggregation
+import VaultModel
+import VaultPolicy
+import VaultStore
+
+let root = Fuzz.root
+let corpus = root.appendingPathComponent("Fuzz/Corpus")
+
+func seed(_ target: String, _ name: String, _ data: Data) throws {
+    let directory = corpus.appendingPathComponent(target)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    try data.write(to: directory.appendingPathComponent(name))
+}
+
+func fixture(_ path: String) throws -> Data { try Data(contentsOf: root.appendingPathComponent(path)) }
+
+try? FileManager.default.removeItem(at: corpus)
+let key = Fuzz.fixtureKey
+let pub = key.publicKey
+
+// Keys.
+for name in ["eduvault-1024", "pheutil-1024", "eduvault-2048", "fuzz-256"] {
+    try seed("public-key", "\(name)-public.json", fixture("Keys/test/\(name)/public.json"))
+    try seed("public-key", "\(name)-private.json", fixture("Keys/test/\(name)/private.json"))
+}
+for name in ["fuzz-256", "eduvault-1024", "pheutil-1024"] {
+    try seed("private-key", "\(name).json", fixture("Keys/test/\(name)/private.json"))
+    let sealedKey = try PaillierJSON.decodePrivateKey(fixture("Keys/test/\(name)/private.json"), allowInsecureSize: true)
+    try seed("sealed-key", "\(name)-sealed.json",
+             PaillierJSON.encodePrivateKey(sealedKey, kid: "fuzz seed", publicKid: "fuzz seed",
+                                           passphrase: "fuzz passphrase", cost: (16, 1, 1)))
+}
+// The same envelope at the production cost: the target checks it up to the key derivation only.
+if var object = try JSONSerialization.jsonObject(with: Data(contentsOf: corpus.appendingPathComponent("sealed-key/fuzz-256-sealed.json"))) as? [String: Any],
+   var sealed = object["eduvault_sealed"] as? [String: Any] {
+    sealed["N"] = 1 << 15
+    sealed["r"] = 8
+    object["eduvault_sealed"] = sealed
+    try seed("sealed-key", "production-cost.json", JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+}
+
+// Ciphertexts: integers (e = 0), python-paillier floats (e < 0), with and without key_id, edge exponents.
+let samples: [(String, String)] = [("7", "int"), ("-12", "negative"), ("87.5", "decimal"), ("0.001", "small"),
+                                   ("123456789012345678901234567890", "big")]
+for (text, name) in samples {
+    var encoded = try EncodedNumber(parsing: text)
+    if encoded.exponent < 0 && encoded.exponent > -32 { encoded = try encoded.decreasingExponent(to: -32) }
+    let c = try pub.encrypt(try encoded.plaintext(for: pub))
+    let number = PaillierJSON.EncryptedNumber(ciphertext: c, exponent: encoded.exponent)
+    try seed("ciphertext", "\(name).json", Data(PaillierJSON.encodeCiphertext(number, key: pub).utf8))
+    if name == "int" {
+        let v = c.value.decimalString
+        try seed("ciphertext", "pheutil-form.json", Data("{\"v\": \"\(v)\", \"e\": 0}".utf8))
+        try seed("ciphertext", "int-min-exponent.json", Data("{\"v\": \"\(v)\", \"e\": -9223372036854775808}".utf8))
+        try seed("ciphertext", "edge-exponent.json", Data("{\"v\": \"\(v)\", \"e\": -100000}".utf8))
+    }
+}
+
+// Policies.
+let policyBytes = try fixture("Policies/default.yaml")
+try seed("policy", "default.yaml", policyBytes)
+let policyText = String(decoding: policyBytes, as: UTF8.self)
+// The crash issue 14 found: an integer in YAML 1.1 base-60 form overflowed Yams's Int parser.
+try seed("policy", "sexagesimal.yaml", Data(policyText.replacingOccurrences(
+    of: "min_cell_size: 10", with: "min_cell_size: 1:2:3:4:5:6:7:8:9:10:11:12").utf8))
+try seed("policy", "threshold-number.yaml", Data(policyText.replacingOccurrences(of: "threshold: k", with: "threshold: 5").utf8))
+try seed("policy", "flow.yaml", Data("""
+    {id: p, version: 2, rules: [{id: K-MIN, min_cell_size: 5}, {id: COMP-SUPP, enabled: false},
+     {id: DIFF-GUARD, enabled: false}, {id: ATTR-ALLOW, attributes: [subject]}, {id: KEY-MIN, min_key_bits: 1024},
+     {id: RETENTION, retention_days: 1}, {id: ROLES, roles: {bureau: [release.decrypt]}}]}
+
+    """.utf8))
+
+// Score sheets.
+try seed("score-csv", "minimal.csv", Data("student_id,subject,score\ns1,math,87.5\ns2,math,90\n".utf8))
+try seed("score-csv", "attributes-crlf-bom.csv", Data(
+    "\u{FEFF}student_id,subject,score,grade,term,sex,residence\r\n\"s 1\",Math,50.5,10,2024-1,f,URBAN\r\n\"s,\"\"2\"\"\",chinese,0,11,2024-1,M,rural\r\n"
+        .utf8))
+let uci = try String(decoding: fixture("Tests/Fixtures/uci-student-performance/student-mat.csv"), as: UTF8.self)
+var uciCSV = "student_id,subject,score,sex,residence\n"
+for (i, line) in uci.split(separator: "\n").dropFirst().prefix(24).enumerated() {
+    let f = line.split(separator: ";").map { $0.replacingOccurrences(of: "\"", with: "") }
+    uciCSV += "uci-\(i),math,\((Double(f[32]) ?? 0) * 5),\(f[1]),\(f[3] == "U" ? "urban" : "rural")\n"
+}
+try seed("score-csv", "uci.csv", Data(uciCSV.utf8))
+
+// A small vault under the fixture key: its descriptor, signed batches, and releases.
+let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("eduvault-seeds-\(UUID().uuidString)")
+try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: scratch) }
+let testPolicy = Array(policyText.replacingOccurrences(of: "min_key_bits: 2048", with: "min_key_bits: 256").utf8)
+let policy = try Policy.parse(testPolicy)
+let schema = try Schema()
+let jwk = try JSONDecoder().decode(PaillierPublicJWK.self, from: fixture("Keys/test/fuzz-256/public.json"))
+let descriptor = try Descriptor(vaultID: "fuzz-vault", publicKey: jwk, keyID: pub.keyID, keyBits: pub.bitCount,
+                                schema: schema, policy: policy.reference, created: "2026-01-01T00:00:00Z")
+let vault = try Vault.create(directory: scratch.appendingPathComponent("vault"), descriptor: descriptor,
+                             policyBytes: testPolicy)
+try seed("descriptor", "descriptor.json", Data(contentsOf: scratch.appendingPathComponent("vault/descriptor.json")))
+try seed("descriptor", "canonical.json", Data(try descriptor.canonicalJSON()))
+let layout = try SlotLayout(slotBits: schema.slotBits, slotCount: schema.slotCount)
+var rng = SystemRandomNumberGenerator()
+for (school, region) in [("GP", "urban"), ("MS", "rural")] {
+    let id = try SchoolID(school)
+    let keys = try SchoolKeys(schoolID: id, vaultID: "fuzz-vault", signingSeed: Fuzz.batchSigner.rawRepresentation,
+                              pseudonymKey: SHA256.hash(Array(school.utf8)))
+    try vault.registerSchool(id: id, attributes: ["region": region], signingPublicKey: Fuzz.batchSigner.publicKey)
+    var records: [BatchRecord] = []
+    for s in 0..<60 {
+        let score = UInt64.random(in: 0...1000, using: &rng)
+        let c = try pub.encrypt(try layout.pack([score, score * score]))
+        let attributes = ["sex": s % 2 == 0 ? "F" : "M", "term": "2024-1"]
+        records.append(BatchRecord(pseudonym: try keys.pseudonym(forStudent: "\(school)-\(s)"),
+                                   subject: s % 3 == 0 ? "chinese" : "math", attributes: attributes,
+                                   ciphertext: try c.bytes(width: pub.ciphertextByteCount)))
+    }
+    let url = scratch.appendingPathComponent("\(school).batch")
+    let writer = try BatchWriter(url: url, header: BatchHeader(school: id, vault: "fuzz-vault", keyID: pub.keyID,
+                                                               schemaHash: try schema.schemaHash,
+                                                               created: "2026-01-01T00:00:00Z", records: records.count))
+    for record in records { try writer.append(record) }
+    try writer.finish(signingKey: Fuzz.batchSigner)
+    _ = try vault.ingest(batchAt: url) { bytes in _ = try pub.ciphertext(bytes: bytes) }
+    if school == "GP" {
+        // Batch seeds: small ones (the fuzzer's inputs stay short), signed by the harness's school key.
+        for count in [1, 3] {
+            let small = scratch.appendingPathComponent("small-\(count).batch")
+            let w = try BatchWriter(url: small, header: BatchHeader(school: id, vault: "fuzz-vault", keyID: pub.keyID,
+                                                                     schemaHash: try schema.schemaHash,
+                                                                     created: "2026-01-01T00:00:00Z", records: count))
+            for record in records.prefix(count) { try w.append(record) }
+            try w.finish(signingKey: Fuzz.batchSigner)
+            try seed("batch", "records-\(count).batch", Data(contentsOf: small))
+        }
+    }
+}
+let engine = try QueryEngine(vault: vault, workers: 1)
+for (name, query) in [("region-contrast", Query(by: ["subject"], contrast: "region")),
+                      ("by-subject", Query(by: ["subject"])),
+                      ("mixed", Query(by: ["subject", "sex"])),
+                      ("three-attributes", Query(by: ["school", "sex", "subject"]))] {
+    let release = try engine.run(query).release
+    try seed("release", "\(name).json", release.jsonData())
+    if name == "region-contrast" {
+        // The same release with one cell withheld, as K-MIN would (the fuzzer learns the shape of `suppressed`).
+        if var object = try JSONSerialization.jsonObject(with: release.jsonData()) as? [String: Any],
+           var cells = object["cells"] as? [[String: Any]], let last = cells.popLast() {
+            object["cells"] = cells
+            object["suppressed"] = [["by": last["by"] ?? [:], "rule": "K-MIN"]]
+            try seed("release", "withheld.json", JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+        }
+    }
+}
+print("seeds written to \(corpus.path)")
