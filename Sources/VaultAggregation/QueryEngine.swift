@@ -57,8 +57,9 @@ public struct QueryEngine: Sendable {
     /// Runs `query`. Progress (records read so far) goes to `progress`, called from the reading thread.
     ///
     /// `deliver` receives the finished release *inside* the transaction that records it, before the commit: a
-    /// caller writes and syncs the release file there, so a release the bureau cannot receive is never recorded
-    /// (if `deliver` throws, nothing is recorded and its error is rethrown as `.storage`).
+    /// caller writes and syncs the release file there (the bytes of `Release.jsonData()`, whose SHA-256 the log
+    /// entry carries), so a release the bureau cannot receive is never recorded (if `deliver` throws, nothing is
+    /// recorded and its error is rethrown as `.storage`).
     ///
     /// - Throws: ``AggregationError`` — `.invalidQuery` for unknown attributes or an unusable contrast,
     ///   `.refused` (logged as `query.refused`) when the policy refuses the whole query (ATTR-ALLOW, DP-BUDGET),
@@ -231,7 +232,7 @@ public struct QueryEngine: Sendable {
                                     atoms: candidates[i].atoms)
                     },
                     details: details, auditState: auditState, privacyCostNano: cost)
-            }, deliver: { entry, _ in
+            }, seal: { logIndex, time, _ in
                 var cells: [Release.Cell] = []
                 var suppressed: [Release.Suppressed] = []
                 var source = noiseSource()
@@ -253,10 +254,16 @@ public struct QueryEngine: Sendable {
                 let release = Release(
                     format: noise == nil ? Release.formatTag : Release.noisyFormatTag, id: releaseID,
                     vault: vault.descriptor.vaultID, keyID: key.keyID, query: query, policy: policy.reference,
-                    created: entry.time, logIndex: entry.index, scale: schema.scale, slotBits: schema.slotBits,
+                    created: time, logIndex: logIndex, scale: schema.scale, slotBits: schema.slotBits,
                     slotCount: schema.slotCount, cells: cells, suppressed: suppressed, noise: noise?.description)
+                let bytes: Data
+                do { bytes = try release.jsonData() } catch { throw AggregationError(.storage, "the release cannot be encoded") }
                 try deliver(release)
                 finished = release
+                // The entry binds the release file (the exact bytes `Release.jsonData()` writes) and its noise.
+                var bound = ["release_sha256": Hex.encode(SHA256.hash(Array(bytes)))]
+                if let noise { bound["dp_rho"] = noise.description.rho }
+                return bound
             })
         } catch let error as AggregationError {
             if error.code == .refused, let rule = error.rule {

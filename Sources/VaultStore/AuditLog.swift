@@ -7,9 +7,11 @@ import VaultModel
 enum AuditLog {
     /// Appends an entry after the current last one, inside `db`'s transaction.
     @discardableResult
-    static func append(_ db: Database, kind: AuditKind, details: [String: String]) throws -> AuditEntry {
+    static func append(_ db: Database, kind: AuditKind, details: [String: String], time: String = Timestamp.now())
+        throws -> AuditEntry
+    {
         let last = try Row.fetchOne(db, sql: "SELECT * FROM audit_log ORDER BY idx DESC LIMIT 1").map(entry(from:))
-        let entry = try AuditChain.entry(after: last, kind: kind, details: details)
+        let entry = try AuditChain.entry(after: last, time: time, kind: kind, details: details)
         try db.execute(
             sql: "INSERT INTO audit_log (idx, time, kind, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [
@@ -17,6 +19,11 @@ enum AuditLog {
                 entry.hash,
             ])
         return entry
+    }
+
+    /// The index the next appended entry will get.
+    static func nextIndex(_ db: Database) throws -> Int64 {
+        (try Int64.fetchOne(db, sql: "SELECT MAX(idx) FROM audit_log") ?? 0) + 1
     }
 
     static func entry(from row: Row) throws -> AuditEntry {

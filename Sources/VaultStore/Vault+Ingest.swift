@@ -39,9 +39,10 @@ extension Vault {
             let reader: BatchReader
             do { reader = try BatchReader(url: url) } catch { throw StoreError.refusal(error) }
             if (try? SchoolID(reader.header.school)) != nil { context["school"] = reader.header.school }
+            let fileHash = try Vault.fileSHA256(url)
             return try pool.write { db in
                 try ingest(
-                    db, reader: reader, contentHash: contentHash, validateCiphertext: validateCiphertext,
+                    db, reader: reader, contentHash: contentHash, fileHash: fileHash, validateCiphertext: validateCiphertext,
                     finishValidation: finishValidation)
             }
         } catch {
@@ -58,7 +59,7 @@ extension Vault {
     }
 
     private func ingest(
-        _ db: Database, reader: BatchReader, contentHash: [UInt8], validateCiphertext: ([UInt8]) throws -> Void,
+        _ db: Database, reader: BatchReader, contentHash: [UInt8], fileHash: [UInt8], validateCiphertext: ([UInt8]) throws -> Void,
         finishValidation: () throws -> Void
     ) throws -> Receipt {
         let batchID = Hex.encode(contentHash)
@@ -87,8 +88,10 @@ extension Vault {
                 """)
         let insertAtom = try db.makeStatement(
             sql: "INSERT INTO atoms (batch_id, school_id, subject, attrs, record_count) VALUES (?, ?, ?, ?, 0)")
-        // Atoms of this batch, keyed by subject and canonical attributes: (id, records).
-        var atoms: [String: (id: Int64, count: Int)] = [:]
+        // Atoms of this batch, keyed by subject and canonical attributes: (id, records, positions of their leaves).
+        var atoms: [String: (id: Int64, count: Int, leaves: [Int])] = [:]
+        let insertLeaf = try db.makeStatement(sql: "INSERT INTO record_leaves (batch_id, seq, leaf) VALUES (?, ?, ?)")
+        var leaves: [[UInt8]] = []
         while let record = try nextRecord(reader) {
             let line = reader.lineNumber
             let subject = try? schema.normalizeSubject(record.subject)
@@ -109,14 +112,17 @@ extension Vault {
             let attrsText = try CanonicalJSON.string(attributes)
             let atomKey = record.subject + "\u{1F}" + attrsText
             let atomID: Int64
-            if let atom = atoms[atomKey] {
-                atomID = atom.id
-                atoms[atomKey] = (atom.id, atom.count + 1)
-            } else {
+            let leaf = try RecordLeaf.data(pseudonym: record.pseudonym.bytes, subject: record.subject,
+                                           canonicalAttributes: attrsText, ciphertext: record.ciphertext)
+            if atoms[atomKey] == nil {
                 try insertAtom.execute(arguments: [batchID, header.school, record.subject, attrsText])
-                atomID = db.lastInsertedRowID
-                atoms[atomKey] = (atomID, 1)
+                atoms[atomKey] = (db.lastInsertedRowID, 0, [])
             }
+            atomID = atoms[atomKey]!.id  // safe: set just above
+            atoms[atomKey]!.count += 1  // safe: set just above
+            atoms[atomKey]!.leaves.append(leaves.count)  // safe: set just above
+            try insertLeaf.execute(arguments: [batchID, leaves.count, Data(leaf)])
+            leaves.append(leaf)
             do {
                 try insert.execute(arguments: [
                     batchID, header.school, Data(record.pseudonym.bytes), record.subject, attrsText,
@@ -133,12 +139,20 @@ extension Vault {
             throw StoreError(.invalidCiphertext, "the batch's ciphertexts were rejected: \(error)")
         }
         try Vault.verifyTrailer(reader, signedBy: school, contentHash: contentHash)
-        let countAtom = try db.makeStatement(sql: "UPDATE atoms SET record_count = ? WHERE id = ?")
-        for atom in atoms.values { try countAtom.execute(arguments: [atom.count, atom.id]) }
+        let countAtom = try db.makeStatement(sql: "UPDATE atoms SET record_count = ?, digest = ? WHERE id = ?")
+        for atom in atoms.values {
+            try countAtom.execute(arguments: [atom.count, Data(RecordLeaf.digest(atom.leaves.map { leaves[$0] })), atom.id])
+        }
         let received = Timestamp.now()
+        // The entry binds the batch: the whole file's SHA-256, the school's signature over its content hash, and
+        // the RFC 6962 root over its record leaves.
         let entry = try AuditLog.append(
             db, kind: .batchIngested,
-            details: ["batch": batchID, "school": header.school, "records": String(header.records)])
+            details: [
+                "batch": batchID, "school": header.school, "records": String(header.records),
+                "file_sha256": Hex.encode(fileHash), "signature": reader.trailer?.sig ?? "",
+                "record_root": Hex.encode(MerkleTree.root(leaves)),
+            ])
         try db.execute(
             sql: """
                 INSERT INTO batches (id, school_id, record_count, log_index, received, header)
@@ -150,6 +164,22 @@ extension Vault {
         return Receipt(
             batchID: batchID, schoolID: school.id, recordCount: header.records, contentHash: batchID,
             logIndex: entry.index, receivedAt: received, alreadyStored: false)
+    }
+
+    /// SHA-256 of a whole file, read in 1 MiB chunks.
+    static func fileSHA256(_ url: URL) throws(StoreError) -> [UInt8] {
+        guard let handle = try? FileHandle(forReadingFrom: url) else {
+            throw StoreError(.io, "cannot read the batch file")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256Hasher()
+        while true {
+            let chunk: Data?
+            do { chunk = try handle.read(upToCount: 1 << 20) } catch { throw StoreError(.io, "cannot read the batch file") }
+            guard let chunk, !chunk.isEmpty else { break }
+            hasher.update(chunk)
+        }
+        return hasher.finalize()
     }
 
     /// Reads a re-sent batch to the end and checks its trailer hash and signature under the registered key of the

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Primitives
 public import VaultAudit
 public import VaultModel
 
@@ -203,12 +204,14 @@ extension Vault {
     ///
     /// 1. `decide` sees every earlier release (``PriorReleases``) and returns the cells to store; so the
     ///    disclosure checks and the insert are atomic.
-    /// 2. The `query.released` entry is appended (its details: `details`, the decision's details, the release id
-    ///    and the cell count).
-    /// 3. `deliver` runs with that entry before the commit: a caller writes and fsyncs the release file there, so
-    ///    a release is never recorded unless it can be handed over.
+    /// 2. `seal` gets the log index and time the release's entry will have, builds the release, hands it over (a
+    ///    caller writes and fsyncs the release file there, so a release is never recorded unless it can be handed
+    ///    over) and returns details that bind it (its SHA-256).
+    /// 3. The `query.released` entry is appended with `details`, the decision's and the seal's details, the release
+    ///    id, the cell count, each cell's record count and member digest (SHA-256 over its atoms' digests in atom-id
+    ///    order), then the release rows.
     ///
-    /// If `decide` or `deliver` throws, nothing is written and the error is rethrown unchanged.
+    /// If `decide` or `seal` throws, nothing is written and the error is rethrown unchanged.
     ///
     /// - Throws: `StoreError.invalidRelease` for unsorted atoms or a reused release id, `.database`, or the
     ///   closures' errors.
@@ -216,20 +219,27 @@ extension Vault {
     public func recordRelease(
         id: String, queryJSON: String, details: [String: String],
         decide: (PriorReleases) throws -> ReleaseDecision,
-        deliver: (AuditEntry, ReleaseDecision) throws -> Void = { _, _ in }
+        seal: (_ logIndex: Int64, _ time: String, ReleaseDecision) throws -> [String: String] = { _, _, _ in [:] }
     ) throws -> AuditEntry {
         do {
             return try pool.write { db in
                 let decision = try decide(PriorReleases(db: db))
                 var encoded: [[UInt8]] = []
                 for cell in decision.cells { encoded.append(try MemberSet.encode(cell.atoms)) }
-                var finalDetails = details.merging(decision.details) { _, new in new }
-                finalDetails["release"] = id
-                finalDetails["cells"] = String(decision.cells.count)
                 guard try Bool.fetchOne(db, sql: "SELECT 1 FROM releases WHERE id = ?", arguments: [id]) == nil else {
                     throw StoreError(.invalidRelease, "a release with this id already exists")
                 }
-                let entry = try AuditLog.append(db, kind: .queryReleased, details: finalDetails)
+                let index = try AuditLog.nextIndex(db)
+                let time = Timestamp.now()
+                let sealed = try seal(index, time, decision)
+                var finalDetails = details.merging(decision.details) { _, new in new }.merging(sealed) { _, new in new }
+                finalDetails["release"] = id
+                finalDetails["cells"] = String(decision.cells.count)
+                finalDetails["cell_counts"] = decision.cells.map { String($0.recordCount) }.joined(separator: ",")
+                finalDetails["cell_members"] = try decision.cells.map { Hex.encode(try Vault.memberDigest(db, atoms: $0.atoms)) }
+                    .joined(separator: ",")
+                let entry = try AuditLog.append(db, kind: .queryReleased, details: finalDetails, time: time)
+                guard entry.index == index else { throw StoreError(.audit, "the log moved during a release") }
                 try db.execute(
                     sql: "INSERT INTO releases (id, created, query, log_index, dp_rho_nano) VALUES (?, ?, ?, ?, ?)",
                     arguments: [id, entry.time, queryJSON, entry.index, decision.privacyCostNano])
@@ -245,12 +255,25 @@ extension Vault {
                     state.lastLogIndex = entry.index
                     try Vault.saveAuditState(db, state)
                 }
-                try deliver(entry, decision)
                 return entry
             }
         } catch let error as DatabaseError {
             throw StoreError.wrap(error)
         }
+    }
+
+    /// A released cell's member digest: SHA-256 over its atoms' digests, atoms in id order (each atom's digest is
+    /// SHA-256 over its records' leaves in batch order).
+    static func memberDigest(_ db: Database, atoms: [Int64]) throws -> [UInt8] {
+        let statement = try db.makeStatement(sql: "SELECT digest FROM atoms WHERE id = ?")
+        var digests: [[UInt8]] = []
+        for atom in atoms.sorted() {
+            guard let digest = try Data.fetchOne(statement, arguments: [atom]), digest.count == 32 else {
+                throw StoreError(.invalidRelease, "an atom of a released cell has no digest; run `eduvault vault check`")
+            }
+            digests.append(Array(digest))
+        }
+        return RecordLeaf.digest(digests)
     }
 
     /// Stores a release with fixed cells (no decision), for tests and tools.

@@ -53,6 +53,7 @@ extension Vault {
                         "school": id.rawValue,
                         "key_sha256": Hex.encode(SHA256.hash(info.signingPublicKey)),
                         "attributes_sha256": Hex.encode(SHA256.hash(Array(attributesJSON.utf8))),
+                        "signing_public_key": Hex.encode(info.signingPublicKey), "attributes": attributesJSON,
                     ])
             }
         } catch { throw StoreError.wrap(error) }

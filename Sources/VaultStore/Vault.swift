@@ -87,15 +87,21 @@ public final class Vault: Sendable {
                 try AuditLog.append(
                     db, kind: .vaultCreated,
                     details: ["vault": descriptor.vaultID, "schema_hash": schemaHash, "format": descriptor.format])
+                // Key and policy events carry the public key and the policy's full text, so an auditor holding
+                // only the log can check every later batch and release against them.
                 try AuditLog.append(
                     db, kind: .keyRegistered,
                     details: [
                         "key_id": descriptor.keyID, "key_bits": String(descriptor.keyBits),
                         "key_sha256": Hex.encode(SHA256.hash(Array(descriptor.publicKey.n.utf8))),
+                        "n": descriptor.publicKey.n,
                     ])
                 try AuditLog.append(
                     db, kind: .policyLoaded,
-                    details: ["policy_id": policy.id, "version": String(policy.version), "sha256": policy.sha256])
+                    details: [
+                        "policy_id": policy.id, "version": String(policy.version), "sha256": policy.sha256,
+                        "text": String(decoding: policyBytes, as: UTF8.self),
+                    ])
             }
             try descriptor.write(to: descriptorURL)
             return Vault(directory: directory, descriptor: descriptor, pool: pool)
@@ -257,6 +263,68 @@ enum VaultMigrations {
                 try db.execute(
                     sql: "UPDATE release_cells SET atoms = ? WHERE rowid = ?",
                     arguments: [Data(try MemberSet.encode(atoms.sorted())), cell["rowid"] as Int64])
+            }
+        }
+        migrator.registerMigration("v3") { db in
+            // The log binds the data: each record's leaf (kept after a purge deletes the record), each atom's
+            // digest over its records' leaves, the Merkle tree over log entries (perfect subtree hashes and the
+            // compact range of its right edge), signed checkpoints and witnesses' cosignatures.
+            try db.execute(
+                sql: """
+                    CREATE TABLE record_leaves (
+                        batch_id TEXT NOT NULL REFERENCES batches(id) DEFERRABLE INITIALLY DEFERRED,
+                        seq INTEGER NOT NULL,
+                        leaf BLOB NOT NULL CHECK (length(leaf) = 32),
+                        PRIMARY KEY (batch_id, seq)
+                    ) WITHOUT ROWID;
+                    ALTER TABLE atoms ADD COLUMN digest BLOB;
+                    CREATE TABLE log_state (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        size INTEGER NOT NULL,
+                        range BLOB NOT NULL
+                    );
+                    CREATE TABLE log_nodes (
+                        level INTEGER NOT NULL,
+                        idx INTEGER NOT NULL,
+                        hash BLOB NOT NULL CHECK (length(hash) = 32),
+                        PRIMARY KEY (level, idx)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE checkpoints (
+                        size INTEGER PRIMARY KEY,
+                        note TEXT NOT NULL,
+                        created TEXT NOT NULL
+                    );
+                    CREATE TABLE cosignatures (
+                        size INTEGER NOT NULL REFERENCES checkpoints(size),
+                        witness TEXT NOT NULL,
+                        line TEXT NOT NULL,
+                        PRIMARY KEY (size, witness)
+                    );
+                    CREATE TABLE purged_batches (
+                        batch_id TEXT PRIMARY KEY NOT NULL REFERENCES batches(id),
+                        records INTEGER NOT NULL,
+                        log_index INTEGER NOT NULL REFERENCES audit_log(idx)
+                    );
+                    """)
+            // Leaves and atom digests for records stored before v3.
+            let insertLeaf = try db.makeStatement(sql: "INSERT INTO record_leaves (batch_id, seq, leaf) VALUES (?, ?, ?)")
+            var atomLeaves: [Int64: [[UInt8]]] = [:]
+            var seq: [String: Int] = [:]
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT batch_id, pseudonym, subject, attrs, ciphertext, atom_id FROM records ORDER BY rowid")
+            while let row = try rows.next() {
+                let batch: String = row[0]
+                let leaf = try RecordLeaf.data(
+                    pseudonym: Array(row[1] as Data), subject: row[2], canonicalAttributes: row[3],
+                    ciphertext: Array(row[4] as Data))
+                let position = seq[batch, default: 0]
+                seq[batch] = position + 1
+                try insertLeaf.execute(arguments: [batch, position, Data(leaf)])
+                if let atom = row[5] as Int64? { atomLeaves[atom, default: []].append(leaf) }
+            }
+            let setDigest = try db.makeStatement(sql: "UPDATE atoms SET digest = ? WHERE id = ?")
+            for (atom, leaves) in atomLeaves {
+                try setDigest.execute(arguments: [Data(RecordLeaf.digest(leaves)), atom])
             }
         }
         return migrator

@@ -163,13 +163,14 @@ import VaultStore
         let tables = try DatabaseQueue(path: path).read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         }
-        for table in ["atoms", "audit_log", "batches", "lin_audit", "meta", "records", "release_cells", "releases", "schools"] {
+        for table in ["atoms", "audit_log", "batches", "checkpoints", "cosignatures", "lin_audit", "log_nodes", "log_state",
+                      "meta", "purged_batches", "record_leaves", "records", "release_cells", "releases", "schools"] {
             #expect(tables.contains(table))
         }
         let migrations = try DatabaseQueue(path: path).read { db in
             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
         }
-        #expect(migrations == ["v1", "v2"])
+        #expect(migrations == ["v1", "v2", "v3"])
     }
 
     @Test func releasesStoreCellsAndAtoms() throws {
@@ -199,7 +200,7 @@ import VaultStore
         // A release whose file cannot be handed over is not recorded.
         #expect(throws: Refused.self) {
             try h.vault.recordRelease(id: "r3", queryJSON: "{}", details: [:], decide: { _ in ReleaseDecision(cells: []) },
-                                      deliver: { _, _ in throw Refused() })
+                                      seal: { _, _, _ in throw Refused() })
         }
         #expect(try h.kinds().filter { $0 == "query.released" }.count == 1)
     }
@@ -259,6 +260,29 @@ import VaultStore
         #expect(cells.map(\.cell.atoms) == [atoms.map(\.id)])
         // Every record got its atom: a query plan over atoms sees all nine.
         #expect(try migrated.memberRowIDs(ofAtoms: atoms.map(\.id)) == rowIDs)
+    }
+
+    @Test("The ingest entry binds the batch: file SHA-256, the school's signature, the root over its record leaves")
+    func ingestBindsTheData() throws {
+        let h = try Harness()
+        let url = try h.batch(count: 7)
+        let receipt = try h.vault.ingest(batchAt: url) { _ in }
+        let entry = try #require(try h.vault.auditEntries().first { $0.kind == .batchIngested })
+        #expect(entry.details["file_sha256"] == Hex.encode(SHA256.hash(Array(try Data(contentsOf: url)))))
+        #expect(entry.details["batch"] == receipt.batchID)
+        let reader = try BatchReader(url: url)
+        var leaves: [[UInt8]] = []
+        while let record = try reader.nextRecord() {
+            leaves.append(try RecordLeaf.data(pseudonym: record.pseudonym.bytes, subject: record.subject,
+                                              canonicalAttributes: try CanonicalJSON.string(record.attributes),
+                                              ciphertext: record.ciphertext))
+        }
+        #expect(entry.details["signature"] == reader.trailer?.sig && reader.trailer?.sig.isEmpty == false)
+        #expect(entry.details["record_root"] == Hex.encode(MerkleTree.root(leaves)))
+        let school = try #require(try h.vault.auditEntries().first { $0.kind == .schoolRegistered })
+        #expect(school.details["signing_public_key"] == Hex.encode(try h.keys.signingKey().publicKey.rawRepresentation))
+        let policy = try #require(try h.vault.auditEntries().first { $0.kind == .policyLoaded })
+        #expect(policy.details["text"] == String(decoding: try defaultPolicyBytes(), as: UTF8.self))
     }
 
     @Test func memberSetRoundTrips() throws {

@@ -1,0 +1,46 @@
+import Primitives
+public import VaultModel
+
+/// What the log binds for one stored record: the leaf of its batch's record tree.
+///
+/// The leaf data is SHA-256 over everything the vault stores for the record, framed unambiguously:
+/// `eduvault-record/1\n ‖ hex(pseudonym) ‖ \n ‖ subject ‖ \n ‖ canonical JSON of the attributes ‖ \n ‖ ciphertext`
+/// (the first four parts contain no newline; the ciphertext is last, so its length is implied). A batch's record root
+/// is the RFC 6962 root over its records' leaf data in batch order (`MerkleTree.root`), written into the
+/// `batch.ingested` entry, so any edit, deletion, insertion or reordering of a stored record changes the root an
+/// auditor re-derives from the stored rows.
+public enum RecordLeaf {
+    static let prefix = Array("eduvault-record/1\n".utf8)
+
+    /// The leaf data of one record (32 bytes).
+    ///
+    /// - Parameter canonicalAttributes: the attributes as `CanonicalJSON.string` writes them (as stored).
+    /// - Throws: `AuditError.malformedEntry` when a text part contains a newline (it would make the framing
+    ///   ambiguous).
+    public static func data(pseudonym: [UInt8], subject: String, canonicalAttributes: String, ciphertext: [UInt8])
+        throws(AuditError) -> [UInt8]
+    {
+        guard !subject.utf8.contains(10), !canonicalAttributes.utf8.contains(10) else {
+            throw AuditError(.malformedEntry, "a record's subject or attributes contain a newline")
+        }
+        var hasher = SHA256Hasher()
+        hasher.update(prefix)
+        hasher.update(Array(Hex.encode(pseudonym).utf8))
+        hasher.update([10])
+        hasher.update(Array(subject.utf8))
+        hasher.update([10])
+        hasher.update(Array(canonicalAttributes.utf8))
+        hasher.update([10])
+        hasher.update(ciphertext)
+        return hasher.finalize()
+    }
+
+    /// The digest of a set of records given by their leaf data in order: SHA-256 of the concatenation. Atoms carry
+    /// the digest of their records; a released cell's member digest is the digest of its atoms' digests in atom-id
+    /// order.
+    public static func digest(_ leaves: some Sequence<[UInt8]>) -> [UInt8] {
+        var hasher = SHA256Hasher()
+        for leaf in leaves { hasher.update(leaf) }
+        return hasher.finalize()
+    }
+}
