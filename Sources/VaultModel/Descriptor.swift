@@ -68,6 +68,9 @@ public struct Descriptor: Sendable, Codable, Equatable {
     public var policy: PolicyReference
     /// Creation time (ISO 8601).
     public var created: String
+    /// The vault's audit-log verifier key, a C2SP signed-note verifier key `name+hash+base64` (Ed25519). Auditors pin
+    /// it; every checkpoint of the log is signed by the matching private key. Absent in vaults made before it.
+    public var logKey: String?
 
     /// Makes a descriptor and checks its identifiers.
     ///
@@ -93,6 +96,7 @@ public struct Descriptor: Sendable, Codable, Equatable {
         case publicKey = "public_key"
         case keyID = "key_id"
         case keyBits = "key_bits"
+        case logKey = "log_key"
     }
 
     /// Checks the format tag and identifiers.
@@ -107,6 +111,10 @@ public struct Descriptor: Sendable, Codable, Equatable {
             throw ModelError(.invalidIdentifier, "a key id must match [A-Za-z0-9_-]{1,128}")
         }
         guard keyBits > 0 else { throw ModelError(.invalidFile, "key_bits must be positive") }
+        if let logKey {
+            guard !logKey.isEmpty, logKey.utf8.count <= 512, logKey.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+            else { throw ModelError(.invalidFile, "log_key must be a signed-note verifier key (name+hash+base64)") }
+        }
     }
 
     /// Canonical JSON bytes (sorted keys), as stored in the vault's meta table.
