@@ -54,6 +54,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The auditor's side: verifies an exported (or served) vault against the pinned log key; no store.
+        .target(
+            name: "VaultAuditor",
+            dependencies: ["VaultAudit", "VaultPolicy", "VaultModel", "Primitives"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "VaultAggregation",
             dependencies: ["VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "Paillier"],
@@ -63,7 +69,7 @@ let package = Package(
             name: "EduVaultCLI",
             dependencies: [
                 "Paillier", "VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "VaultAggregation", "Primitives",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "VaultAuditor", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),

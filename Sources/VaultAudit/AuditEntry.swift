@@ -55,6 +55,10 @@ public enum AuditKind: String, Sendable, Codable, CaseIterable {
     case queryReleased = "query.released"
     /// A query was refused by policy.
     case queryRefused = "query.refused"
+    /// The records of a batch were deleted under the retention rule (its leaves stay).
+    case batchPurged = "batch.purged"
+    /// The log's signing key was created (its verifier key is in the details).
+    case logKeyRegistered = "log.key.registered"
 }
 
 /// One entry of the append-only, hash-chained audit log.

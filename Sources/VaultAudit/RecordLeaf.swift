@@ -1,5 +1,5 @@
 import Primitives
-public import VaultModel
+
 
 /// What the log binds for one stored record: the leaf of its batch's record tree.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The one JSON encoding EduVault hashes and signs: UTF-8, object keys sorted, no insignificant whitespace,
 /// slashes not escaped.
@@ -42,5 +42,11 @@ public enum Timestamp {
     /// The current time, e.g. `2024-05-01T09:30:00Z`.
     public static func now() -> String {
         Date().formatted(.iso8601)
+    }
+
+    /// Parses a timestamp EduVault wrote (or any ISO 8601 date-time in UTC); nil otherwise.
+    public static func parse(_ text: String) -> Date? {
+        guard text.count <= 40 else { return nil }
+        return try? Date(text, strategy: .iso8601)
     }
 }

@@ -48,7 +48,7 @@ extension Vault {
 
                 // The log, streamed.
                 var summary = AuditExportSummary(entries: 0, checkpoints: 0, batches: 0, records: 0, releases: 0)
-                var writer = try AtomicFile.begin(for: url(AuditExport.entriesFile))
+                let writer = try AtomicFile.begin(for: url(AuditExport.entriesFile))
                 let entries = try Row.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY idx")
                 var buffer = Data()
                 while let row = try entries.next() {
@@ -70,67 +70,29 @@ extension Vault {
                 try writer.stage().commit(overwrite: false)
                 progress("\(summary.entries) log entries")
 
-                let checkpoints = try Row.fetchAll(db, sql: "SELECT size, note, created FROM checkpoints ORDER BY size")
-                    .map { AuditExport.CheckpointRow(size: $0[0], note: $0[1], created: $0[2]) }
+                let checkpoints = try Vault.checkpointRows(db)
                 summary.checkpoints = checkpoints.count
                 try jsonl(AuditExport.checkpointsFile, checkpoints)
                 if let latest = checkpoints.last {
                     try AtomicFile.write(Data(latest.note.utf8), to: url(AuditExport.checkpointFile), overwrite: false)
                 }
-                try jsonl(AuditExport.cosignaturesFile, try Row.fetchAll(
-                    db, sql: "SELECT size, witness, line FROM cosignatures ORDER BY size, witness"
-                ).map { AuditExport.CosignatureRow(size: $0[0], witness: $0[1], line: $0[2]) })
+                try jsonl(AuditExport.cosignaturesFile, try Vault.cosignatureRows(db))
                 if let key = descriptor.logKey {
                     try AtomicFile.write(Data((key + "\n").utf8), to: url(AuditExport.logKeyFile), overwrite: false)
                 }
-
-                try jsonl(AuditExport.schoolsFile, try Row.fetchAll(
-                    db, sql: "SELECT id, attributes, signing_public_key, registered FROM schools ORDER BY id"
-                ).map {
-                    AuditExport.SchoolRow(id: $0[0], attributes: $0[1], signingPublicKey: Hex.encode(Array($0[2] as Data)),
-                                          registered: $0[3])
-                })
-                var releases: [AuditExport.ReleaseRow] = []
-                for row in try Row.fetchAll(
-                    db, sql: "SELECT id, log_index, created, query, dp_rho_nano FROM releases ORDER BY log_index") {
-                    let id: String = row[0]
-                    let cells = try Row.fetchAll(
-                        db, sql: "SELECT cell_key, record_count, atoms FROM release_cells WHERE release_id = ? ORDER BY rowid",
-                        arguments: [id]
-                    ).map { cell in
-                        AuditExport.CellRow(key: cell[0], count: cell[1],
-                                            atoms: try MemberSet.decode((cell[2] as Data?) ?? Data()))
-                    }
-                    releases.append(AuditExport.ReleaseRow(id: id, logIndex: row[1], created: row[2], query: row[3],
-                                                           dpRhoNano: row[4], cells: cells))
-                }
+                try jsonl(AuditExport.schoolsFile, try Vault.schoolRows(db))
+                let releases = try Vault.releaseRows(db)
                 summary.releases = releases.count
                 try jsonl(AuditExport.releasesFile, releases)
-                try jsonl(AuditExport.atomsFile, try Row.fetchAll(
-                    db, sql: "SELECT id, batch_id, school_id, subject, attrs, record_count, digest FROM atoms ORDER BY id"
-                ).map {
-                    AuditExport.AtomRow(id: $0[0], batch: $0[1], school: $0[2], subject: $0[3], attributes: $0[4],
-                                        count: $0[5], digest: Hex.encode(Array(($0[6] as Data?) ?? Data())))
-                })
-                try jsonl(AuditExport.purgedFile, try Row.fetchAll(
-                    db, sql: "SELECT batch_id, records, log_index FROM purged_batches ORDER BY log_index"
-                ).map { AuditExport.PurgeRow(batch: $0[0], records: $0[1], logIndex: $0[2]) })
+                try jsonl(AuditExport.atomsFile, try Vault.atomRows(db))
+                try jsonl(AuditExport.purgedFile, try Vault.purgeRows(db))
 
                 // Records and leaves, batch by batch.
                 let batches = try String.fetchAll(db, sql: "SELECT id FROM batches ORDER BY log_index")
                 for batch in batches {
                     var records = Data()
-                    let rows = try Row.fetchCursor(
-                        db,
-                        sql: """
-                            SELECT rowid, pseudonym, subject, attrs, ciphertext, atom_id FROM records
-                            WHERE batch_id = ? ORDER BY rowid
-                            """, arguments: [batch])
-                    var recordWriter = try AtomicFile.begin(for: url("\(AuditExport.recordsDirectory)/\(batch).jsonl"))
-                    while let row = try rows.next() {
-                        let record = AuditExport.RecordRow(
-                            rowid: row[0], pseudonym: Hex.encode(Array(row[1] as Data)), subject: row[2], attributes: row[3],
-                            ciphertext: (row[4] as Data).base64EncodedString(), atom: row[5])
+                    let recordWriter = try AtomicFile.begin(for: url("\(AuditExport.recordsDirectory)/\(batch).jsonl"))
+                    try Vault.forEachRecordRow(db, batch: batch) { record in
                         records.append(try encoder.encode(record))
                         records.append(10)
                         summary.records += 1
@@ -141,9 +103,8 @@ extension Vault {
                     }
                     try recordWriter.write(records)
                     try recordWriter.stage().commit(overwrite: false)
-                    let leaves = try Data.fetchAll(
-                        db, sql: "SELECT leaf FROM record_leaves WHERE batch_id = ? ORDER BY seq", arguments: [batch])
-                    try AtomicFile.write(Data(leaves.map { Hex.encode(Array($0)) + "\n" }.joined().utf8),
+                    let leaves = try Vault.leafRows(db, batch: batch) ?? []
+                    try AtomicFile.write(Data(leaves.map { Hex.encode($0) + "\n" }.joined().utf8),
                                          to: url("\(AuditExport.leavesDirectory)/\(batch).txt"), overwrite: false)
                     summary.batches += 1
                 }
