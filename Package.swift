@@ -79,6 +79,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The transparency log's cryptographic core: Merkle proofs (with the transparency-dev/merkle vectors), C2SP
+        // signed notes, checkpoints and cosignatures.
+        .testTarget(
+            name: "AuditTests", dependencies: ["VaultAudit", "Primitives"], exclude: ["Vectors"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "AggregationTests",
             dependencies: [
