@@ -30,6 +30,35 @@ public struct CompactMerkleRange: Sendable, Codable, Equatable {
         peaks = []
     }
 
+    /// The range of the first `size` leaves, rebuilt from stored nodes (one fetch per set bit of `size`), so a store
+    /// can reopen its tree without persisting the range itself.
+    ///
+    /// - Complexity: O(log n) fetches, no hashing.
+    /// - Throws: `AuditError.invalidProof` unless `0 ≤ size ≤ maxSize`; `.nodeUnavailable` when the source fails or
+    ///   answers with a hash that is not 32 bytes.
+    public init(size: Int64, nodes: some MerkleNodeSource) throws(AuditError) {
+        guard size >= 0, size <= Self.maxSize else {
+            throw AuditError(.invalidProof, "a tree size is between 0 and 2^62")
+        }
+        var peaks: [[UInt8]] = []
+        var offset: Int64 = 0
+        for level in stride(from: 62, through: 0, by: -1) where (size >> Int64(level)) & 1 == 1 {
+            let hash: [UInt8]
+            do {
+                hash = try nodes.nodeHash(level: level, index: offset >> Int64(level))
+            } catch {
+                throw AuditError(.nodeUnavailable, "the subtree hash at level \(level) is not available")
+            }
+            guard hash.count == 32 else {
+                throw AuditError(.nodeUnavailable, "the subtree hash at level \(level) is not 32 bytes")
+            }
+            peaks.append(hash)
+            offset += Int64(1) << Int64(level)
+        }
+        self.size = size
+        self.peaks = peaks
+    }
+
     /// Appends one leaf hash and returns every perfect node the append completes, leaf (level 0) first.
     ///
     /// Node `(level, index, hash)` is the root of leaves `index·2^level ..< (index+1)·2^level`.

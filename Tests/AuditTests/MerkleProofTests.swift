@@ -300,5 +300,18 @@ struct MerkleProofTests {
         }
         #expect(throws: AuditError.self) { try range.tryAppend(leafHash: [1, 2, 3]) }
         #expect(range.size == 64)
+        // Rebuilt from the stored nodes at any size, the range equals the one built leaf by leaf, and grows on.
+        let nodes = MemoryNodes(count: 200, seed: 13)
+        var incremental = CompactMerkleRange()
+        for size in 0...150 {
+            var rebuilt = try CompactMerkleRange(size: Int64(size), nodes: nodes)
+            #expect(rebuilt == incremental)
+            if size < 150 {
+                let leaf = MerkleTree.leafHash(nodes.entryHashes[size])
+                #expect(rebuilt.append(leafHash: leaf).map(\.hash) == incremental.append(leafHash: leaf).map(\.hash))
+            }
+        }
+        #expect(throws: AuditError.self) { try CompactMerkleRange(size: 201, nodes: nodes) }
+        #expect(throws: AuditError.self) { try CompactMerkleRange(size: -1, nodes: nodes) }
     }
 }
