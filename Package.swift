@@ -85,6 +85,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The transparency log's cryptographic core: Merkle proofs (with the transparency-dev/merkle vectors), C2SP
+        // signed notes, checkpoints and cosignatures (cross-checked by an independent Python implementation).
+        .testTarget(
+            name: "AuditTests", dependencies: ["VaultAudit", "Primitives"], exclude: ["Vectors", "python"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "AggregationTests",
             dependencies: [

@@ -15,8 +15,18 @@ public struct AuditError: Error, Sendable, Equatable, CustomStringConvertible {
         case hashMismatch
         /// An entry could not be encoded or a hash is malformed.
         case malformedEntry
-        /// A Merkle proof is malformed or does not verify.
+        /// A Merkle proof is malformed or does not verify, or a proof was asked for sizes that have none.
         case invalidProof
+        /// A `MerkleNodeSource` could not give a stored subtree hash, or gave one that is not 32 bytes.
+        case nodeUnavailable
+        /// A C2SP signed note is not in the strict form this module reads, or is over a size limit.
+        case malformedNote
+        /// A C2SP tlog-checkpoint body is not in the strict form this module reads, or is over a size limit.
+        case malformedCheckpoint
+        /// A verifier key (`name+hash+base64`) or key name is malformed, of the wrong type, or its hash is wrong.
+        case malformedKey
+        /// A signature could not be made (OpenSSL failed) or its inputs are out of range (a timestamp ≥ 2^63).
+        case signingFailed
     }
 
     /// The machine-readable reason.
