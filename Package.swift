@@ -95,12 +95,16 @@ let package = Package(
             name: "AggregationTests",
             dependencies: [
                 "VaultAggregation", "VaultStore", "VaultModel", "VaultPolicy", "VaultAudit", "Paillier", "BigNum", "Primitives",
+                "VaultAuditor", .product(name: "GRDB", package: "GRDB.swift"),  // tamper tests edit vault.sqlite
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["EduVaultCLI", "Paillier", "BigNum", "VaultModel", "Primitives", "eduvault"],
+            dependencies: [
+                "EduVaultCLI", "Paillier", "BigNum", "VaultModel", "Primitives", "eduvault",
+                .product(name: "GRDB", package: "GRDB.swift"),  // audit tests tamper with vault.sqlite
+            ],
             swiftSettings: strictSettings
         ),
     ],

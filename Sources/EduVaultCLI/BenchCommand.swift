@@ -42,6 +42,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(visibility: .hidden))
     var utilityStudents: Int = 300
 
+    @Option(help: "Instead of the core operations, time `audit verify` on a log of this many entries (and its export size).")
+    var auditEntries: Int?
+
     @Option(help: "With --query-records: make this many earlier releases (per-school tables) first, so the timed query's LIN-AUDIT works against a history.")
     var priorReleases: Int = 0
 
@@ -66,7 +69,7 @@ struct BenchCommand: AsyncParsableCommand {
             key = try KeyLoading.privateKey(privateKey, insecureTestKey: true, passphraseFile: nil)
         } else {
             key = try PrivateKey.generate(bits: bits, allowInsecureSize: true)
-            if !skipKeygen && queryRecords == nil && !utility {
+            if !skipKeygen && queryRecords == nil && !utility && auditEntries == nil {
                 var count = 1
                 while Date().timeIntervalSince(keygenStart) < seconds {
                     key = try PrivateKey.generate(bits: bits, allowInsecureSize: true)
@@ -85,6 +88,26 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if utility {
             try await runUtilityBenchmark(key: key)
+            return
+        }
+        if let auditEntries {
+            guard (1...20_000_000).contains(auditEntries) else { throw CLIError("--audit-entries must be 1–20000000") }
+            let result = try AuditBenchmark(entries: auditEntries).run { if !json { Terminal.note("  " + $0) } }
+            let figures: [(String, Double)] = [
+                ("audit_entries", Double(auditEntries)), ("audit_build_seconds", result.buildSeconds),
+                ("audit_verify_seconds", result.verifySeconds),
+                ("audit_verify_entries_per_s", Double(auditEntries) / result.verifySeconds),
+                ("audit_entries_bytes", Double(result.entriesBytes)), ("peak_memory_bytes", Double(result.peakMemoryBytes)),
+            ]
+            if json {
+                var object: [String: Any] = ["verdict": result.verdict]
+                for (k, v) in figures { object[k] = (v * 100).rounded() / 100 }
+                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            } else {
+                for (k, v) in figures { Terminal.note("  " + k.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%16.2f", v)) }
+                Terminal.note("  verdict: \(result.verdict)")
+            }
+            guard result.verdict == "pass" else { throw CLIError("the benchmark's own log did not verify") }
             return
         }
         let pub = key.publicKey

@@ -17,7 +17,7 @@ public struct EduVault: AsyncParsableCommand {
             EncryptCommand.self, DecryptCommand.self, AddCommand.self, MultiplyCommand.self,
             QueryCommand.self, ReleaseCommand.self, SampleDataCommand.self,
             BenchCommand.self,
-            VaultCommand.self, SchoolCommand.self,
+            VaultCommand.self, SchoolCommand.self, AuditCommand.self,
         ]
     )
 

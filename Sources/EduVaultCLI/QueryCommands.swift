@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Paillier
 import VaultAggregation
+import VaultAudit
 import VaultModel
 import VaultStore
 
@@ -140,11 +141,69 @@ struct ReleaseDecrypt: AsyncParsableCommand {
     @Argument(help: "The release file written by `eduvault query`.")
     var release: String
 
+    @Option(help: "A witness's public key (from `eduvault audit keygen`; text or file). Repeatable.")
+    var witness: [String] = []
+
+    @Option(help: "Refuse the release unless a checkpoint covering it is cosigned by at least this many --witness keys.")
+    var requireCosignatures: Int = 0
+
+    @Option(help: "With --require-cosignatures: the vault's checkpoint with cosignatures (`eduvault vault checkpoint`).")
+    var checkpoint: String?
+
+    @Option(help: "With --require-cosignatures: the vault's pinned log key (text or file).")
+    var logKey: String?
+
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
+
+    /// The text of an option that is either the value itself or a file holding it.
+    static func textOrFile(_ value: String, what: String) throws -> String {
+        guard FileManager.default.fileExists(atPath: value) else { return value }
+        return String(decoding: try Files.read(value, what: what, limit: 64 << 10), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Refuses a release whose log index no checkpoint cosigned by enough of the given witnesses covers.
+    func checkWitnesses(_ release: Release) throws {
+        guard requireCosignatures > 0 else { return }
+        guard let checkpoint, let logKey else {
+            throw CLIError("--require-cosignatures needs --checkpoint FILE and --log-key KEY")
+        }
+        guard witness.count >= requireCosignatures else {
+            throw CLIError("--require-cosignatures \(requireCosignatures) needs at least that many --witness keys")
+        }
+        let key: NoteVerifierKey
+        do { key = try NoteVerifierKey(encoded: try Self.textOrFile(logKey, what: "log key")) } catch {
+            throw CLIError("--log-key is not a signed-note verifier key")
+        }
+        var witnesses: [CosignerVerifierKey] = []
+        for w in witness {
+            do { witnesses.append(try CosignerVerifierKey(encoded: try Self.textOrFile(w, what: "witness key"))) } catch {
+                throw CLIError("--witness \(w.prefix(40)) is not a witness key from `eduvault audit keygen`")
+            }
+        }
+        let text = String(decoding: try Files.read(checkpoint, what: "checkpoint", limit: 64 << 10), as: UTF8.self)
+        guard let note = try? SignedNote(parsing: text), note.verify(key), let parsed = try? Checkpoint(parsing: note.text),
+              parsed.origin == key.name
+        else { throw CLIError("the checkpoint is not signed by the vault's log key \(key.name)") }
+        guard parsed.size >= release.logIndex else {
+            throw CLIError("the checkpoint (size \(parsed.size)) does not cover the release (log index \(release.logIndex)); "
+                           + "fetch a newer one")
+        }
+        let cosigned = witnesses.filter { w in
+            note.signatures.contains { Cosignature.verify($0, checkpoint: parsed, witnessKey: w).valid }
+        }
+        guard cosigned.count >= requireCosignatures else {
+            let missing = witnesses.filter { w in !cosigned.contains { $0.name == w.name } }.map(\.name)
+            throw CLIError("the checkpoint covering this release is cosigned by \(cosigned.count) of the required "
+                           + "\(requireCosignatures) witnesses (missing: \(missing.joined(separator: ", "))); the auditors have "
+                           + "not seen this log yet")
+        }
+    }
 
     func run() async throws {
         let data = try Files.read(release, what: "release")
         let parsed = try Release.decode(data)
+        try checkWitnesses(parsed)
         let key = try KeyLoading.privateKey(privateKey, insecureTestKey: insecureTestKey, passphraseFile: passphraseFile)
         let decrypted = try await DecryptedRelease.decrypt(parsed, key: SharedPrivateKey(key), baseline: baseline)
         switch format {

@@ -4,6 +4,7 @@ import Paillier
 import Primitives
 import VaultAggregation
 import VaultAudit
+import VaultAuditor
 import VaultModel
 import VaultPolicy
 import VaultStore
@@ -18,7 +19,8 @@ struct VaultCommand: AsyncParsableCommand {
             descriptor.json (the public facts a school needs to prepare batches). The vault never holds a \
             decryption key, a score or a student id.
             """,
-        subcommands: [VaultInit.self, VaultIngest.self, VaultStatusCommand.self, VaultCheck.self]
+        subcommands: [VaultInit.self, VaultIngest.self, VaultStatusCommand.self, VaultCheck.self, VaultPurge.self,
+                      VaultCheckpoint.self]
     )
 }
 
@@ -375,12 +377,15 @@ struct VaultStatusCommand: AsyncParsableCommand {
 struct VaultCheck: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Check a vault's health: SQLite integrity, foreign keys, the audit hash chain and descriptor.json.",
+        abstract: "Check a vault's health: SQLite integrity, the signed log against the stored data, the linear audit.",
         discussion: """
-            Runs PRAGMA integrity_check and foreign_key_check, re-computes every audit entry's hash chain, compares \
-            descriptor.json with the copy inside the database, and prints the Merkle root over the log (RFC 6962) \
-            so it can be compared with a published checkpoint. Exits non-zero with one error line if anything is \
-            broken; run it after a crash, a restore or a disk problem.
+            Runs PRAGMA integrity_check and foreign_key_check, compares descriptor.json with the copy inside the \
+            database, then runs the auditor's verifier (`eduvault audit verify`) against the vault's own database \
+            with its log key: hash chain, Merkle tree and signed checkpoints, batch signatures, releases against the \
+            policy, tables against the log, and every batch's record root re-derived from the stored records. Finally \
+            it rebuilds the linear audit from the release history. Exits non-zero with one error line if anything is \
+            broken; run it after a crash, a restore or a disk problem. (It checks the operator's own copy: an \
+            auditor verifies an export against a pinned key and a state file instead.)
             """
     )
 
@@ -389,11 +394,7 @@ struct VaultCheck: AsyncParsableCommand {
     func run() async throws {
         let opened = try vault.open()
         let report: IntegrityReport
-        var hashes: [[UInt8]] = []
-        do {
-            report = try opened.integrityCheck()
-            try opened.forEachAuditEntry { entry in hashes.append(Hex.decode(entry.hash) ?? []) }
-        } catch { throw CLIError("the checks could not run: \(error.description)") }
+        do { report = try opened.integrityCheck() } catch { throw CLIError("the checks could not run: \(error.description)") }
         var problems: [String] = []
         if report.sqliteIntegrity != ["ok"] {
             problems.append("SQLite integrity_check found \(report.sqliteIntegrity.count) problem(s)")
@@ -401,8 +402,8 @@ struct VaultCheck: AsyncParsableCommand {
         if report.foreignKeyViolations > 0 {
             problems.append("\(report.foreignKeyViolations) foreign-key violation(s)")
         }
-        if let failure = report.auditFailure {
-            problems.append("the audit chain breaks after \(report.auditEntriesVerified) entries: \(failure.message)")
+        if report.atomProblems > 0 {
+            problems.append("\(report.atomProblems) record(s) or atom(s) disagree (edited records or atom counts)")
         }
         let descriptorURL = opened.directory.appendingPathComponent(Vault.descriptorFileName)
         do {
@@ -413,9 +414,17 @@ struct VaultCheck: AsyncParsableCommand {
         } catch {
             problems.append("descriptor.json is unreadable (\(error.message))")
         }
-        if report.atomProblems > 0 {
-            problems.append("\(report.atomProblems) record(s) or atom(s) disagree (edited records or atom counts)")
+        // The auditor's verifier, on the vault's own database, with the vault's own log key.
+        guard let logKey = opened.descriptor.logKey, let key = try? NoteVerifierKey(encoded: logKey) else {
+            throw CLIError("vault \(opened.descriptor.vaultID) has no log key in its descriptor")
         }
+        let source = opened.auditSource
+        let audit: AuditReport
+        do { audit = try AuditVerifier(logKey: key).verify(source, records: source) } catch {
+            throw CLIError("the log could not be verified: \(error)")
+        }
+        for problem in audit.problems.prefix(5) { problems.append(problem.message) }
+        if audit.problems.count > 5 { problems.append("\(audit.problems.count - 5) more log problem(s)") }
         let disclosure: DisclosureAuditReport
         do { disclosure = try DisclosureAudit.check(opened) } catch {
             throw CLIError("the release history cannot be checked: \(error.message)")
@@ -429,8 +438,10 @@ struct VaultCheck: AsyncParsableCommand {
         print("sqlite integrity: ok")
         print("foreign keys:     ok")
         print("atoms:            ok (every record in its atom, atom sizes exact)")
-        print("audit chain:      ok (\(report.auditEntriesVerified) entries)")
         print("descriptor.json:  ok (matches the database)")
+        for check in audit.checks { print("\((check.name + ":").padding(toLength: 17, withPad: " ", startingAt: 0)) ok (\(check.detail))") }
+        print("audit chain:      ok (\(audit.entries) entries)")
+        print("checkpoint:       size \(audit.checkpointSize), root \(audit.root) (signed by \(key.name))")
         let state = disclosure.storedStateMatches == true ? "stored state matches the rebuild"
             : "rebuilt from the history (no current stored state)"
         print("LIN-AUDIT:        \(disclosure.linearAuditEnabled ? "on" : "off"), \(disclosure.releases) release(s), rank "
@@ -443,6 +454,54 @@ struct VaultCheck: AsyncParsableCommand {
                           + "derivable when released (made while LIN-AUDIT was off or before it existed): "
                           + shown.joined(separator: ", ") + (disclosure.violations.count > 5 ? ", …" : ""))
         }
-        print("merkle root:      \(Hex.encode(MerkleTree.root(hashes))) (tree size \(hashes.count))")
+        if !audit.retention.isEmpty {
+            Terminal.note("note: \(audit.retention.count) batch(es) are past the policy's retention; see `eduvault vault purge`")
+        }
+    }
+}
+
+/// `eduvault vault purge`: retention.
+struct VaultPurge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "purge",
+        abstract: "Delete the records of batches received before a date (retention); the log still verifies.",
+        discussion: """
+            Deletes the stored records (ciphertexts, pseudonyms, attributes) of every batch received before --before, \
+            one transaction and one `batch.purged` log entry per batch. The batch's record leaves stay, so an auditor \
+            still re-derives its record root; its atoms stay as history for LIN-AUDIT. `vault status` and \
+            `audit report` show what is past the policy's retention.
+
+            Example: eduvault vault purge --vault v --before 2021-09-01
+            """
+    )
+
+    @OptionGroup var vault: VaultDirectoryOption
+    @Option(help: "Purge batches received before this date (YYYY-MM-DD or an ISO 8601 time).") var before: String
+    @Flag(help: "Only say what would be purged.") var dryRun = false
+
+    func run() async throws {
+        let text = before.count == 10 ? before + "T00:00:00Z" : before
+        guard let cutoff = Timestamp.parse(text) else { throw CLIError("--before must be a date such as 2021-09-01") }
+        let opened = try vault.open()
+        let summary: Vault.PurgeSummary
+        do { summary = try opened.purge(before: cutoff, dryRun: dryRun) } catch { throw CLIError(error.message) }
+        print((dryRun ? "would purge" : "purged") + " \(summary.records) records of \(summary.batches) batch(es) received "
+              + "before \(Timestamp.format(cutoff))")
+    }
+}
+
+/// `eduvault vault checkpoint`: the latest signed checkpoint, as a bureau or witness fetches it.
+struct VaultCheckpoint: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint",
+        abstract: "Print the log's latest signed checkpoint with the witnesses' cosignatures (a C2SP signed note)."
+    )
+
+    @OptionGroup var vault: VaultDirectoryOption
+
+    func run() async throws {
+        let opened = try vault.open()
+        guard let note = try opened.latestCheckpointNote() else { throw CLIError("the vault has no signed checkpoint yet") }
+        print(note, terminator: "")
     }
 }

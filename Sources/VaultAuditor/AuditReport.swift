@@ -99,6 +99,8 @@ public struct AuditReport: Codable, Sendable {
     public var verdict: Verdict
     public var checks: [Check]
     public var problems: [Problem]
+    /// What could not be checked (for example batches ingested before the log bound its data), without being wrong.
+    public var notes: [Problem]
     public var misbehaviour: Misbehaviour?
     /// The log: entries read, the checkpoint's size and root (hex).
     public var entries: Int64

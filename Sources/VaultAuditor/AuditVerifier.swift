@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Primitives
 public import VaultAudit
 import VaultModel
@@ -46,11 +46,15 @@ public struct AuditVerifier {
     /// Runs every check.
     public func verify(_ source: some AuditSource, records: (any RecordSource)? = nil) throws -> AuditReport {
         var problems: [AuditReport.Problem] = []
+        var notes: [AuditReport.Problem] = []
         func problem(_ check: String, _ message: String, entry: Int64? = nil, batch: String? = nil) {
             problems.append(.init(check: check, entry: entry, batch: batch, message: message))
         }
+        func note(_ check: String, _ message: String, entry: Int64? = nil, batch: String? = nil) {
+            notes.append(.init(check: check, entry: entry, batch: batch, message: message))
+        }
         var report = AuditReport(
-            verdict: .pass, checks: [], problems: [], misbehaviour: nil, entries: 0, checkpointSize: 0, root: "",
+            verdict: .pass, checks: [], problems: [], notes: [], misbehaviour: nil, entries: 0, checkpointSize: 0, root: "",
             origin: logKey.name, policies: [], schools: [], keys: [], months: [], releases: 0, releasedCells: 0,
             withheldByRule: [:], refusalsByRule: [:], retention: [], retentionDays: nil, newState: nil)
 
@@ -86,7 +90,7 @@ public struct AuditVerifier {
         var months: [String: AuditReport.MonthRow] = [:]
         try source.forEachEntry { entry in
             if !chainBroken {
-                do { try chain.append(entry) } catch {
+                do { try chain.append(entry) } catch let error as AuditError {
                     chainBroken = true
                     problem("hash chain", error.message, entry: error.index)
                 }
@@ -114,7 +118,7 @@ public struct AuditVerifier {
                     report.policies.append(.init(entry: entry.index, time: entry.time, id: parsed.id,
                                                  version: parsed.version, sha256: parsed.sha256))
                 } catch {
-                    problem("policies", "the policy in the log does not parse: \(error.message)", entry: entry.index)
+                    problem("policies", "the policy in the log does not parse: \(error)", entry: entry.index)
                 }
             case .keyRegistered:
                 report.keys.append(.init(entry: entry.index, keyID: d["key_id"] ?? "?", bits: Int(d["key_bits"] ?? "") ?? 0))
@@ -149,7 +153,7 @@ public struct AuditVerifier {
                 guard let signature = d["signature"], let sig = Data(base64Encoded: signature),
                       let digest = Hex.decode(batch), digest.count == 32, d["record_root"] != nil
                 else {
-                    problem("batch signatures", "batch \(batch.prefix(16)) was ingested before the log bound its data "
+                    note("batch signatures", "batch \(batch.prefix(16)) was ingested before the log bound its data "
                             + "(no signature or record root in its entry): it cannot be re-checked",
                             entry: entry.index, batch: batch)
                     return
@@ -165,7 +169,7 @@ public struct AuditVerifier {
             case .queryReleased:
                 releaseEntries[entry.index] = d
                 report.releases += 1
-                checkRelease(entry, policy: policy?.parsed, spent: &spentNano, report: &report, problem: problem)
+                checkRelease(entry, policy: policy?.parsed, spent: &spentNano, report: &report, problem: problem, note: note)
             case .queryRefused:
                 report.refusalsByRule[d["rule"] ?? "?", default: 0] += 1
             case .batchPurged:
@@ -259,6 +263,7 @@ public struct AuditVerifier {
                                        detail: mine.isEmpty ? "ok" : "\(mine.count) problem(s)"))
         }
         report.problems = problems
+        report.notes = notes
         if report.misbehaviour != nil {
             report.verdict = .misbehaviour
         } else if !problems.isEmpty {
@@ -274,7 +279,8 @@ public struct AuditVerifier {
 
     /// A release entry against the policy in force.
     private func checkRelease(_ entry: AuditEntry, policy: Policy?, spent: inout Int64, report: inout AuditReport,
-                              problem: (String, String, Int64?, String?) -> Void)
+                              problem: (String, String, Int64?, String?) -> Void,
+                              note: (String, String, Int64?, String?) -> Void)
     {
         let d = entry.details
         guard let policy else {
@@ -282,8 +288,8 @@ public struct AuditVerifier {
             return
         }
         guard let cells = Int(d["cells"] ?? ""), let countsText = d["cell_counts"], d["release_sha256"] != nil else {
-            problem("releases against the policy", "release entry \(entry.index) does not bind its release (no SHA-256 or "
-                    + "cell counts): made before the log bound its data", entry.index, nil)
+            note("releases against the policy", "release entry \(entry.index) does not bind its release (no SHA-256 or "
+                 + "cell counts): made before the log bound its data", entry.index, nil)
             return
         }
         let counts = countsText.isEmpty ? [] : countsText.split(separator: ",").map { Int($0) ?? -1 }
@@ -373,7 +379,15 @@ public struct AuditVerifier {
                     continue
                 }
                 for (cell, digest) in zip(release.cells, digests) {
-                    let atomDigests = cell.atoms.sorted().map { atoms[$0].flatMap { Hex.decode($0.digest) } ?? [] }
+                    let known = cell.atoms.compactMap { atoms[$0] }
+                    guard known.count == cell.atoms.count, Set(cell.atoms).count == cell.atoms.count,
+                          known.reduce(0, { $0 + $1.count }) == cell.count
+                    else {
+                        problem(check, "a stored cell of release \(release.id.prefix(12)) names atoms that do not add up to "
+                                + "its records", release.logIndex, nil)
+                        continue
+                    }
+                    let atomDigests = known.sorted { $0.id < $1.id }.map { Hex.decode($0.digest) ?? [] }
                     if Hex.encode(RecordLeaf.digest(atomDigests)) != digest {
                         problem(check, "a stored cell of release \(release.id.prefix(12)) does not cover the records "
                                 + "its entry says", release.logIndex, nil)

@@ -44,6 +44,9 @@ public enum Timestamp {
         Date().formatted(.iso8601)
     }
 
+    /// Formats a date as EduVault writes timestamps.
+    public static func format(_ date: Date) -> String { date.formatted(.iso8601) }
+
     /// Parses a timestamp EduVault wrote (or any ISO 8601 date-time in UTC); nil otherwise.
     public static func parse(_ text: String) -> Date? {
         guard text.count <= 40 else { return nil }

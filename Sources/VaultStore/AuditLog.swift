@@ -78,7 +78,7 @@ extension Vault {
     /// - Parameter details: pseudonymous only — rule ids, counts, query hashes; never scores or student ids.
     @discardableResult
     public func logQueryRefusal(details: [String: String]) throws(StoreError) -> AuditEntry {
-        do { return try pool.write { db in try AuditLog.append(db, kind: .queryRefused, details: details) } } catch {
+        do { return try writeLogged { db in try AuditLog.append(db, kind: .queryRefused, details: details) } } catch {
             throw StoreError.wrap(error)
         }
     }

@@ -40,7 +40,7 @@ extension Vault {
             do { reader = try BatchReader(url: url) } catch { throw StoreError.refusal(error) }
             if (try? SchoolID(reader.header.school)) != nil { context["school"] = reader.header.school }
             let fileHash = try Vault.fileSHA256(url)
-            return try pool.write { db in
+            return try writeLogged { db in
                 try ingest(
                     db, reader: reader, contentHash: contentHash, fileHash: fileHash, validateCiphertext: validateCiphertext,
                     finishValidation: finishValidation)
@@ -51,7 +51,7 @@ extension Vault {
             context["reason"] = storeError.code.rawValue
             if let line = storeError.line { context["line"] = String(line) }
             let details = context
-            do { _ = try pool.write { db in try AuditLog.append(db, kind: .batchRefused, details: details) } } catch {
+            do { _ = try writeLogged { db in try AuditLog.append(db, kind: .batchRefused, details: details) } } catch {
                 throw StoreError.wrap(error)
             }
             throw storeError

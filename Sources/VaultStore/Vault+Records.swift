@@ -222,7 +222,7 @@ extension Vault {
         seal: (_ logIndex: Int64, _ time: String, ReleaseDecision) throws -> [String: String] = { _, _, _ in [:] }
     ) throws -> AuditEntry {
         do {
-            return try pool.write { db in
+            return try writeLogged { db in
                 let decision = try decide(PriorReleases(db: db))
                 var encoded: [[UInt8]] = []
                 for cell in decision.cells { encoded.append(try MemberSet.encode(cell.atoms)) }

@@ -39,7 +39,8 @@ public struct Atom: Sendable, Equatable {
 }
 
 extension Vault {
-    /// Every atom, by id.
+    /// Every atom with stored records, by id (atoms of purged batches are history: LIN-AUDIT still counts them in
+    /// the cells released before the purge, but no new cell includes them).
     ///
     /// - Throws: `.database`, or `.invalidRecord` for attributes that are not canonical JSON.
     public func atoms() throws(StoreError) -> [Atom] {
@@ -47,7 +48,10 @@ extension Vault {
             return try pool.read { db in
                 var decoded: [String: [String: String]] = [:]
                 return try Row.fetchAll(
-                    db, sql: "SELECT id, batch_id, school_id, subject, attrs, record_count FROM atoms ORDER BY id"
+                    db, sql: """
+                        SELECT id, batch_id, school_id, subject, attrs, record_count FROM atoms
+                        WHERE batch_id NOT IN (SELECT batch_id FROM purged_batches) ORDER BY id
+                        """
                 ).map { row in
                     let text: String = row[4]
                     let attributes: [String: String]

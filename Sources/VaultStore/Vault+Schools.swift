@@ -39,7 +39,7 @@ extension Vault {
             registered: Timestamp.now())
         do {
             let attributesJSON = try CanonicalJSON.string(attributes)
-            try pool.write { db in
+            try writeLogged { db in
                 let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM schools WHERE id = ?", arguments: [id.rawValue])
                 guard exists == nil else {
                     throw StoreError(.schoolExists, "school \(id) is already registered")

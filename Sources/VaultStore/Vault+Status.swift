@@ -134,7 +134,8 @@ extension Vault {
                 let groups = try Row.fetchCursor(
                     db, sql: "SELECT atom_id, COUNT(*) FROM records WHERE atom_id IS NOT NULL GROUP BY atom_id")
                 while let row = try groups.next() { counted[row[0]] = row[1] }
-                let atoms = try Row.fetchCursor(db, sql: "SELECT id, record_count FROM atoms")
+                let atoms = try Row.fetchCursor(
+                    db, sql: "SELECT id, record_count FROM atoms WHERE batch_id NOT IN (SELECT batch_id FROM purged_batches)")
                 while let row = try atoms.next() {
                     let id: Int64 = row[0], size: Int = row[1]
                     if counted[id] ?? 0 != size { atomProblems += 1 }

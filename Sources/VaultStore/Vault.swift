@@ -16,16 +16,19 @@ public final class Vault: Sendable {
     /// The descriptor stored in the vault.
     public let descriptor: Descriptor
     let pool: DatabasePool
+    /// The log's signing key (from `log-key.private`); nil when the file is absent (the vault can then only be read).
+    let logSigner: NoteSigner?
 
     /// The database file name inside the directory.
     public static let databaseFileName = "vault.sqlite"
     /// The descriptor file name inside the directory.
     public static let descriptorFileName = "descriptor.json"
 
-    private init(directory: URL, descriptor: Descriptor, pool: DatabasePool) {
+    private init(directory: URL, descriptor: Descriptor, pool: DatabasePool, logSigner: NoteSigner?) {
         self.directory = directory
         self.descriptor = descriptor
         self.pool = pool
+        self.logSigner = logSigner
     }
 
     static func openPool(at path: String) throws -> DatabasePool {
@@ -69,9 +72,16 @@ public final class Vault: Sendable {
         do { try fileManager.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
             throw StoreError(.io, "cannot create the directory \(directory.path)")
         }
+        // The log's signing key is made here, with the vault; its verifier key goes into the descriptor.
+        let logPrivateKey = try LogKey.generate(vaultID: descriptor.vaultID)
+        let logName = LogKey.origin(vaultID: descriptor.vaultID)
+        let signer = NoteSigner(name: logName, privateKey: logPrivateKey)
+        var descriptor = descriptor
+        descriptor.logKey = signer.verifierKey.encoded
         do {
             let descriptorJSON = String(decoding: try descriptor.canonicalJSON(), as: UTF8.self)
             let schemaHash = try descriptor.schema.schemaHash
+            _ = try LogKey.write(name: logName, privateKey: logPrivateKey, in: directory)
             let pool = try openPool(at: database.path)
             try pool.write { db in
                 try db.execute(
@@ -86,7 +96,10 @@ public final class Vault: Sendable {
                     ])
                 try AuditLog.append(
                     db, kind: .vaultCreated,
-                    details: ["vault": descriptor.vaultID, "schema_hash": schemaHash, "format": descriptor.format])
+                    details: [
+                        "vault": descriptor.vaultID, "schema_hash": schemaHash, "format": descriptor.format,
+                        "log_key": signer.verifierKey.encoded,
+                    ])
                 // Key and policy events carry the public key and the policy's full text, so an auditor holding
                 // only the log can check every later batch and release against them.
                 try AuditLog.append(
@@ -102,12 +115,14 @@ public final class Vault: Sendable {
                         "policy_id": policy.id, "version": String(policy.version), "sha256": policy.sha256,
                         "text": String(decoding: policyBytes, as: UTF8.self),
                     ])
+                try Vault.sealLog(db, signer: signer)
             }
             try descriptor.write(to: descriptorURL)
-            return Vault(directory: directory, descriptor: descriptor, pool: pool)
+            return Vault(directory: directory, descriptor: descriptor, pool: pool, logSigner: signer)
         } catch {
             for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: database.path + suffix) }
             try? fileManager.removeItem(at: descriptorURL)
+            try? fileManager.removeItem(at: directory.appendingPathComponent(LogKey.fileName))
             throw StoreError.wrap(error)
         }
     }
@@ -127,8 +142,26 @@ public final class Vault: Sendable {
             guard let json else {
                 throw StoreError(.notAVault, "\(directory.path) has a database but no vault metadata")
             }
-            let descriptor = try Descriptor.decode(Array(json.utf8))
-            return Vault(directory: directory, descriptor: descriptor, pool: pool)
+            var descriptor = try Descriptor.decode(Array(json.utf8))
+            var signer = try LogKey.read(in: directory)
+            if let signer, signer.verifierKey.encoded != descriptor.logKey, descriptor.logKey != nil {
+                throw StoreError(.io, "\(LogKey.fileName) does not match the log key in the descriptor")
+            }
+            if descriptor.logKey == nil {
+                // A vault made before signed checkpoints: make its log key now, log it, and sign the first checkpoint.
+                let made = try LogKey.write(name: LogKey.origin(vaultID: descriptor.vaultID),
+                                            privateKey: try LogKey.generate(vaultID: descriptor.vaultID), in: directory)
+                descriptor.logKey = made.verifierKey.encoded
+                let updated = String(decoding: try descriptor.canonicalJSON(), as: UTF8.self)
+                try pool.write { db in
+                    try db.execute(sql: "UPDATE meta SET descriptor = ? WHERE id = 1", arguments: [updated])
+                    try AuditLog.append(db, kind: .logKeyRegistered, details: ["log_key": made.verifierKey.encoded])
+                    try Vault.sealLog(db, signer: made)
+                }
+                try descriptor.write(to: directory.appendingPathComponent(descriptorFileName))
+                signer = made
+            }
+            return Vault(directory: directory, descriptor: descriptor, pool: pool, logSigner: signer)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw StoreError(.notAVault, "\(directory.path)/\(databaseFileName) is not a SQLite database")
         } catch {

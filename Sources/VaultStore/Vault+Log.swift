@@ -1,0 +1,152 @@
+import Foundation
+import GRDB
+public import Primitives
+public import VaultAudit
+import VaultModel
+
+/// The vault's log signing key: an Ed25519 key in a 0600 file `log-key.private` in the vault directory, in the
+/// signed-note signer format `PRIVATE+KEY+<name>+<hash>+<base64(0x01 ‖ seed)>`. Its verifier key goes into
+/// `descriptor.json`; auditors pin it.
+public enum LogKey {
+    /// The file name inside the vault directory.
+    public static let fileName = "log-key.private"
+
+    /// The log's name (the checkpoints' origin line) for a vault.
+    public static func origin(vaultID: String) -> String { "eduvault/\(vaultID)" }
+
+    /// A new key for a vault's log.
+    public static func generate(vaultID: String) throws(StoreError) -> Ed25519.PrivateKey {
+        do { return try Ed25519.PrivateKey() } catch {
+            throw StoreError(.io, "cannot generate the log key: \(error.message)")
+        }
+    }
+
+    /// The signer-key file text for a key named `name`.
+    public static func encode(name: String, privateKey: Ed25519.PrivateKey) -> String {
+        let key = NoteSigner(name: name, privateKey: privateKey).verifierKey
+        return "PRIVATE+KEY+\(name)+\(String(format: "%08x", key.keyHash))+"
+            + Data([1] + privateKey.rawRepresentation).base64EncodedString() + "\n"
+    }
+
+    /// Parses a signer-key file.
+    ///
+    /// - Throws: `.io` naming the file for anything malformed.
+    public static func decode(_ text: String) throws(StoreError) -> NoteSigner {
+        let bad = StoreError(.io, "\(fileName) is not a log signing key")
+        let line = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard line.count <= 512, line.hasPrefix("PRIVATE+KEY+") else { throw bad }
+        // The name and hash contain no "+"; the base64 key may.
+        let parts = line.dropFirst("PRIVATE+KEY+".count).split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, let raw = Data(base64Encoded: String(parts[2])), raw.count == 33, raw.first == 1 else {
+            throw bad
+        }
+        do {
+            let signer = NoteSigner(name: String(parts[0]), privateKey: try Ed25519.PrivateKey(rawRepresentation: Array(raw.dropFirst())))
+            guard String(format: "%08x", signer.verifierKey.keyHash) == parts[1] else { throw bad }
+            return signer
+        } catch { throw bad }
+    }
+
+    /// Writes a new key file (0600) into `directory`; refuses to replace one. Returns the signer.
+    static func write(name: String, privateKey: Ed25519.PrivateKey, in directory: URL) throws(StoreError) -> NoteSigner {
+        do {
+            try AtomicFile.write(Data(encode(name: name, privateKey: privateKey).utf8),
+                                 to: directory.appendingPathComponent(fileName), mode: 0o600, overwrite: false)
+        } catch { throw StoreError(.io, "cannot write the log key: \(error.description)") }
+        return NoteSigner(name: name, privateKey: privateKey)
+    }
+
+    /// Reads the key file of a vault directory, if there is one.
+    static func read(in directory: URL) throws(StoreError) -> NoteSigner? {
+        let url = directory.appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: url.path), data.count <= 4096 else {
+            throw StoreError(.io, "cannot read \(fileName)")
+        }
+        return try decode(String(decoding: data, as: UTF8.self))
+    }
+}
+
+extension Vault {
+    /// A write transaction whose new audit entries are added to the log's Merkle tree and covered by a checkpoint
+    /// signed inside the same transaction: a checkpoint never covers an uncommitted entry, and every committed
+    /// write leaves a signed checkpoint of the whole log.
+    func writeLogged<T>(_ body: (Database) throws -> T) throws -> T {
+        guard logSigner != nil else {
+            throw StoreError(.io, "\(LogKey.fileName) is missing from the vault directory: the vault cannot sign its log, "
+                             + "so it accepts no writes (restore the file from backup)")
+        }
+        return try pool.write { db in
+            let result = try body(db)
+            try Vault.sealLog(db, signer: logSigner)
+            return result
+        }
+    }
+
+    /// Appends the entries after the tree's size to the compact range and the stored perfect subtrees, then signs
+    /// a checkpoint of the new size. O(log n) per entry.
+    static func sealLog(_ db: Database, signer: NoteSigner?) throws {
+        var size: Int64 = 0
+        var range = CompactMerkleRange()
+        if let row = try Row.fetchOne(db, sql: "SELECT size, range FROM log_state WHERE id = 1") {
+            size = row[0]
+            range = try JSONDecoder().decode(CompactMerkleRange.self, from: row[1] as Data)
+            guard range.size == size else { throw StoreError(.audit, "the stored log tree is inconsistent; run `vault check`") }
+        }
+        let insertNode = try db.makeStatement(sql: "INSERT OR REPLACE INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)")
+        let entries = try Row.fetchCursor(db, sql: "SELECT idx, hash FROM audit_log WHERE idx > ? ORDER BY idx",
+                                          arguments: [size])
+        var appended = false
+        while let row = try entries.next() {
+            let index: Int64 = row[0]
+            guard index == size + 1, let hash = Hex.decode(row[1] as String), hash.count == 32 else {
+                throw StoreError(.audit, "audit entry \(index) cannot be added to the log tree; run `vault check`")
+            }
+            for node in range.append(leafHash: MerkleTree.leafHash(hash)) {
+                try insertNode.execute(arguments: [node.level, node.index, Data(node.hash)])
+            }
+            size = index
+            appended = true
+        }
+        guard appended else { return }
+        try db.execute(
+            sql: "INSERT INTO log_state (id, size, range) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET size = excluded.size, range = excluded.range",
+            arguments: [size, try JSONEncoder().encode(range)])
+        guard let signer else { return }
+        let note = try Checkpoint(origin: signer.name, size: size, rootHash: range.root()).signedNote(signers: [signer])
+        try db.execute(sql: "INSERT OR REPLACE INTO checkpoints (size, note, created) VALUES (?, ?, ?)",
+                       arguments: [size, note.encoded, Timestamp.now()])
+    }
+
+    /// The latest signed checkpoint, with its stored cosignature lines appended (as served to bureaus).
+    public func latestCheckpointNote() throws(StoreError) -> String? {
+        do {
+            return try pool.read { db in
+                guard let row = try Row.fetchOne(db, sql: "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
+                else { return nil }
+                let size: Int64 = row[0]
+                let lines = try String.fetchAll(db, sql: "SELECT line FROM cosignatures WHERE size = ? ORDER BY witness",
+                                                arguments: [size])
+                let note: String = row[1]
+                return lines.isEmpty ? note : note + lines.map { $0 + "\n" }.joined()
+            }
+        } catch { throw StoreError.wrap(error) }
+    }
+
+    /// Stores a witness's cosignature line for the checkpoint of `size` (after checking it verifies).
+    public func addCosignature(size: Int64, witness: CosignerVerifierKey, line: String) throws(StoreError) {
+        do {
+            try pool.write { db in
+                // The line parses as one more signature line of the checkpoint's note.
+                guard let note = try String.fetchOne(db, sql: "SELECT note FROM checkpoints WHERE size = ?", arguments: [size]),
+                      !line.contains("\n"), let parsed = try? SignedNote(parsing: note + line + "\n"),
+                      let checkpoint = try? Checkpoint(parsing: parsed.text),
+                      let signature = parsed.signature(name: witness.name, keyHash: witness.keyHash),
+                      Cosignature.verify(signature, checkpoint: checkpoint, witnessKey: witness).valid
+                else { throw StoreError(.invalidRelease, "the cosignature does not verify for the checkpoint of size \(size)") }
+                try db.execute(sql: "INSERT OR REPLACE INTO cosignatures (size, witness, line) VALUES (?, ?, ?)",
+                               arguments: [size, witness.name, line])
+            }
+        } catch { throw StoreError.wrap(error) }
+    }
+}
