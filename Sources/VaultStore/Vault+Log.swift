@@ -150,3 +150,39 @@ extension Vault {
         } catch { throw StoreError.wrap(error) }
     }
 }
+
+/// The log's stored perfect subtrees, as a node source for O(log n) proofs.
+struct StoredLogNodes: MerkleNodeSource {
+    let db: Database
+
+    func nodeHash(level: Int, index: Int64) throws -> [UInt8] {
+        guard let hash = try Data.fetchOne(db, sql: "SELECT hash FROM log_nodes WHERE level = ? AND idx = ?",
+                                           arguments: [level, index]), hash.count == 32
+        else { throw AuditError(.nodeUnavailable, "the log has no stored subtree at level \(level), index \(index)") }
+        return Array(hash)
+    }
+}
+
+extension Vault {
+    /// The audit path of entry `index` (1-based, as the log numbers entries) in the tree of `size` entries, from the
+    /// stored subtree hashes: O(log n) hashes, nothing recomputed (RFC 9162 §2.1.3).
+    ///
+    /// - Throws: `.audit` when the sizes are out of range or a subtree is missing.
+    public func inclusionProof(entry index: Int64, size: Int64) throws(StoreError) -> [[UInt8]] {
+        do {
+            return try pool.read { db in
+                try MerkleProofs.inclusionProof(index: index - 1, size: size, nodes: StoredLogNodes(db: db))
+            }
+        } catch { throw StoreError(.audit, "no inclusion proof: \(error)") }
+    }
+
+    /// The consistency proof between the trees of `size1` and `size2` entries, from the stored subtree hashes
+    /// (RFC 9162 §2.1.4).
+    public func consistencyProof(from size1: Int64, to size2: Int64) throws(StoreError) -> [[UInt8]] {
+        do {
+            return try pool.read { db in
+                try MerkleProofs.consistencyProof(from: size1, to: size2, nodes: StoredLogNodes(db: db))
+            }
+        } catch { throw StoreError(.audit, "no consistency proof: \(error)") }
+    }
+}

@@ -285,6 +285,42 @@ import VaultStore
         #expect(policy.details["text"] == String(decoding: try defaultPolicyBytes(), as: UTF8.self))
     }
 
+    @Test("Every write signs a checkpoint; inclusion and consistency proofs come from stored subtrees and verify")
+    func checkpointsAndProofs() throws {
+        let h = try Harness()
+        for i in 0..<3 { _ = try h.vault.ingest(batchAt: try h.batch(name: "b\(i).jsonl", count: 2, students: ["x\(i)", "y\(i)"])) { _ in } }
+        let key = try NoteVerifierKey(encoded: try #require(h.vault.descriptor.logKey))
+        let entries = try h.vault.auditEntries()
+        let notes = try h.vault.auditSource.checkpoints()
+        // One checkpoint per write transaction, the last covering every entry.
+        #expect(notes.last?.size == Int64(entries.count))
+        #expect(notes.count == 5)  // create, register, three ingests
+        var checkpoints: [Int64: Checkpoint] = [:]
+        for row in notes {
+            let note = try SignedNote(parsing: row.note)
+            #expect(note.verify(key))
+            checkpoints[row.size] = try Checkpoint(parsing: note.text)
+        }
+        let sizes = notes.map(\.size)
+        for size in sizes {
+            let root = try #require(checkpoints[size]).rootHash
+            for entry in entries where entry.index <= size {
+                let proof = try h.vault.inclusionProof(entry: entry.index, size: size)
+                #expect(proof.count <= 2 * 64)
+                #expect(MerkleProofs.verifyInclusion(leafHash: MerkleTree.leafHash(Hex.decode(entry.hash)!), index: entry.index - 1,
+                                                     size: size, proof: proof, root: root))
+            }
+            for later in sizes where later > size {
+                let proof = try h.vault.consistencyProof(from: size, to: later)
+                #expect(MerkleProofs.verifyConsistency(size1: size, size2: later, root1: root,
+                                                       root2: try #require(checkpoints[later]).rootHash, proof: proof))
+            }
+        }
+        // The key file is 0600 and matches the descriptor.
+        let keyFile = h.vault.directory.appendingPathComponent("log-key.private").path
+        #expect((try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int) == 0o600)
+    }
+
     @Test func memberSetRoundTrips() throws {
         let ids: [Int64] = [1, 2, 130, 1_000_000, Int64.max]
         #expect(try MemberSet.decode(MemberSet.encode(ids)) == ids)
