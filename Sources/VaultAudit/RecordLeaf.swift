@@ -23,16 +23,23 @@ public enum RecordLeaf {
         guard !subject.utf8.contains(10), !canonicalAttributes.utf8.contains(10) else {
             throw AuditError(.malformedEntry, "a record's subject or attributes contain a newline")
         }
-        var hasher = SHA256Hasher()
-        hasher.update(prefix)
-        hasher.update(Array(Hex.encode(pseudonym).utf8))
-        hasher.update([10])
-        hasher.update(Array(subject.utf8))
-        hasher.update([10])
-        hasher.update(Array(canonicalAttributes.utf8))
-        hasher.update([10])
-        hasher.update(ciphertext)
-        return hasher.finalize()
+        // One buffer, one update: the framing bytes, the pseudonym in lower-case hex, then the ciphertext.
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(prefix.count + 2 * pseudonym.count + subject.utf8.count + canonicalAttributes.utf8.count
+                               + ciphertext.count + 3)
+        buffer += prefix
+        for byte in pseudonym {
+            buffer.append(digits[Int(byte >> 4)])
+            buffer.append(digits[Int(byte & 15)])
+        }
+        buffer.append(10)
+        buffer += subject.utf8
+        buffer.append(10)
+        buffer += canonicalAttributes.utf8
+        buffer.append(10)
+        buffer += ciphertext
+        return SHA256.hash(buffer)
     }
 
     /// The digest of a set of records given by their leaf data in order: SHA-256 of the concatenation. Atoms carry

@@ -114,11 +114,9 @@ extension Vault {
     }
 
     static func leafRows(_ db: Database, batch: String) throws -> [[UInt8]]? {
-        let leaves = try Data.fetchAll(db, sql: "SELECT leaf FROM record_leaves WHERE batch_id = ? ORDER BY seq",
-                                       arguments: [batch]).map { Array($0) }
-        if leaves.isEmpty, try Bool.fetchOne(db, sql: "SELECT 1 FROM batches WHERE id = ?", arguments: [batch]) == nil {
-            return nil
-        }
-        return leaves
+        guard let blob = try Data.fetchOne(db, sql: "SELECT leaves FROM batch_leaves WHERE batch_id = ?", arguments: [batch])
+        else { return nil }
+        let bytes = Array(blob)
+        return stride(from: 0, to: bytes.count - bytes.count % 32, by: 32).map { Array(bytes[$0..<($0 + 32)]) }
     }
 }

@@ -90,7 +90,6 @@ extension Vault {
             sql: "INSERT INTO atoms (batch_id, school_id, subject, attrs, record_count) VALUES (?, ?, ?, ?, 0)")
         // Atoms of this batch, keyed by subject and canonical attributes: (id, records, positions of their leaves).
         var atoms: [String: (id: Int64, count: Int, leaves: [Int])] = [:]
-        let insertLeaf = try db.makeStatement(sql: "INSERT INTO record_leaves (batch_id, seq, leaf) VALUES (?, ?, ?)")
         var leaves: [[UInt8]] = []
         while let record = try nextRecord(reader) {
             let line = reader.lineNumber
@@ -121,7 +120,6 @@ extension Vault {
             atomID = atoms[atomKey]!.id  // safe: set just above
             atoms[atomKey]!.count += 1  // safe: set just above
             atoms[atomKey]!.leaves.append(leaves.count)  // safe: set just above
-            try insertLeaf.execute(arguments: [batchID, leaves.count, Data(leaf)])
             leaves.append(leaf)
             do {
                 try insert.execute(arguments: [
@@ -139,6 +137,8 @@ extension Vault {
             throw StoreError(.invalidCiphertext, "the batch's ciphertexts were rejected: \(error)")
         }
         try Vault.verifyTrailer(reader, signedBy: school, contentHash: contentHash)
+        try db.execute(sql: "INSERT INTO batch_leaves (batch_id, leaves) VALUES (?, ?)",
+                       arguments: [batchID, Data(leaves.joined())])
         let countAtom = try db.makeStatement(sql: "UPDATE atoms SET record_count = ?, digest = ? WHERE id = ?")
         for atom in atoms.values {
             try countAtom.execute(arguments: [atom.count, Data(RecordLeaf.digest(atom.leaves.map { leaves[$0] })), atom.id])

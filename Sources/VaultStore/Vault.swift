@@ -299,17 +299,15 @@ enum VaultMigrations {
             }
         }
         migrator.registerMigration("v3") { db in
-            // The log binds the data: each record's leaf (kept after a purge deletes the record), each atom's
+            // The log binds the data: each batch's record leaves (kept after a purge deletes the records), each atom's
             // digest over its records' leaves, the Merkle tree over log entries (perfect subtree hashes and the
             // compact range of its right edge), signed checkpoints and witnesses' cosignatures.
             try db.execute(
                 sql: """
-                    CREATE TABLE record_leaves (
-                        batch_id TEXT NOT NULL REFERENCES batches(id) DEFERRABLE INITIALLY DEFERRED,
-                        seq INTEGER NOT NULL,
-                        leaf BLOB NOT NULL CHECK (length(leaf) = 32),
-                        PRIMARY KEY (batch_id, seq)
-                    ) WITHOUT ROWID;
+                    CREATE TABLE batch_leaves (
+                        batch_id TEXT PRIMARY KEY NOT NULL REFERENCES batches(id) DEFERRABLE INITIALLY DEFERRED,
+                        leaves BLOB NOT NULL CHECK (length(leaves) % 32 = 0)
+                    );
                     ALTER TABLE atoms ADD COLUMN digest BLOB;
                     CREATE TABLE log_state (
                         id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -340,9 +338,8 @@ enum VaultMigrations {
                     );
                     """)
             // Leaves and atom digests for records stored before v3.
-            let insertLeaf = try db.makeStatement(sql: "INSERT INTO record_leaves (batch_id, seq, leaf) VALUES (?, ?, ?)")
+            var batchLeaves: [String: [UInt8]] = [:]
             var atomLeaves: [Int64: [[UInt8]]] = [:]
-            var seq: [String: Int] = [:]
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT batch_id, pseudonym, subject, attrs, ciphertext, atom_id FROM records ORDER BY rowid")
             while let row = try rows.next() {
@@ -350,11 +347,11 @@ enum VaultMigrations {
                 let leaf = try RecordLeaf.data(
                     pseudonym: Array(row[1] as Data), subject: row[2], canonicalAttributes: row[3],
                     ciphertext: Array(row[4] as Data))
-                let position = seq[batch, default: 0]
-                seq[batch] = position + 1
-                try insertLeaf.execute(arguments: [batch, position, Data(leaf)])
+                batchLeaves[batch, default: []] += leaf
                 if let atom = row[5] as Int64? { atomLeaves[atom, default: []].append(leaf) }
             }
+            let insertLeaves = try db.makeStatement(sql: "INSERT INTO batch_leaves (batch_id, leaves) VALUES (?, ?)")
+            for (batch, leaves) in batchLeaves { try insertLeaves.execute(arguments: [batch, Data(leaves)]) }
             let setDigest = try db.makeStatement(sql: "UPDATE atoms SET digest = ? WHERE id = ?")
             for (atom, leaves) in atomLeaves {
                 try setDigest.execute(arguments: [Data(RecordLeaf.digest(leaves)), atom])

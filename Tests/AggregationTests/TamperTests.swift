@@ -100,14 +100,16 @@ struct TamperTests {
                 return "swap two ciphertexts"
             }
         case .leaves:
-            guard let row = try Row.fetchAll(db, sql: "SELECT batch_id, seq, leaf FROM record_leaves").randomElement(using: &rng)
+            guard let row = try Row.fetchAll(db, sql: "SELECT batch_id, leaves FROM batch_leaves").randomElement(using: &rng)
             else { return nil }
-            if kind == 1 {
-                try db.execute(sql: "DELETE FROM record_leaves WHERE batch_id = ? AND seq = ?", arguments: [row[0], row[1]])
+            var leaves = Array(row[1] as Data)
+            if kind == 1, leaves.count >= 32 {
+                let i = Int(rng.next() % UInt64(leaves.count / 32))
+                leaves.removeSubrange((i * 32)..<(i * 32 + 32))
+                try db.execute(sql: "UPDATE batch_leaves SET leaves = ? WHERE batch_id = ?", arguments: [Data(leaves), row[0]])
                 return "delete a leaf"
             }
-            try db.execute(sql: "UPDATE record_leaves SET leaf = ? WHERE batch_id = ? AND seq = ?",
-                           arguments: [flip(row[2] as Data), row[0], row[1]])
+            try db.execute(sql: "UPDATE batch_leaves SET leaves = ? WHERE batch_id = ?", arguments: [flip(Data(leaves)), row[0]])
             return "edit a leaf"
         case .atoms:
             guard let a = try pick("SELECT id FROM atoms") else { return nil }
