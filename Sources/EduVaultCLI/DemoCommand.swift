@@ -71,14 +71,17 @@ struct DemoCommand: AsyncParsableCommand {
         say("Vault: create the encrypted store", "SQLite (WAL, synchronous=FULL), policy Policies/default.yaml (k = 10).")
         try await run(VaultInit.self, ["--vault", path("vault"), "--public-key", path("bureau/public.json")] + insecure)
 
-        say("Vault: register the schools", "Public facts only: region, province, county, programme. Each school gets "
-            + "its own signing key\nand pseudonym key, which stay at the school.")
+        say("Schools make their keys; the vault registers their public parts",
+            "eduvault school keygen at each school: a signing key and a pseudonym key that never leave it.\n"
+            + "eduvault school add --public-key at the vault: public facts only (region, province, county, programme).")
         try Files.ensureDirectory(path("keys"))
         for school in plan {
+            try await run(SchoolKeygen.self, ["--school", school.id, "--descriptor", path("vault/descriptor.json"),
+                                              "--out", path("keys/\(school.id).json")], quiet: true)
             try await run(SchoolAdd.self, [
                 "--vault", path("vault"), "--id", school.id, "--attr", "region=\(school.region)",
                 "--attr", "province=\(school.province)", "--attr", "county=\(school.county)",
-                "--attr", "program=\(school.program)", "--keys-out", path("keys/\(school.id).json"),
+                "--attr", "program=\(school.program)", "--public-key", path("keys/\(school.id).json.pub"),
             ], quiet: true)
         }
         print("   registered \(plan.count) schools")

@@ -10,28 +10,69 @@ import VaultStore
 struct SchoolCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "school",
-        abstract: "Register a school with a vault, and encrypt a school's scores into a signed batch.",
+        abstract: "Make a school's keys, register the school with a vault, and encrypt its scores into a signed batch.",
         discussion: """
-            `add` runs at the vault: it registers the school's public facts and writes the school's secret keys \
-            file, which is then handed to the school. `encrypt` runs at the school: it turns a score CSV into a \
-            batch file that holds no student id and no readable score.
+            `keygen` runs at the school: it makes the school's signing key and pseudonym key (kept by the school, \
+            mode 0600) and a public part F.pub. `add --public-key F.pub` runs at the vault: it registers the \
+            school's public facts and public key; no secret ever reaches the vault. `encrypt` runs at the school: \
+            it turns a score CSV into a batch file that holds no student id and no readable score.
             """,
-        subcommands: [SchoolAdd.self, SchoolEncrypt.self]
+        subcommands: [SchoolKeygen.self, SchoolAdd.self, SchoolEncrypt.self]
     )
 }
 
 /// `eduvault school add`.
+/// `eduvault school keygen`: secrets are made where they are used.
+struct SchoolKeygen: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keygen",
+        abstract: "At the school: make the school's signing and pseudonym keys (F, mode 0600) and their public part F.pub.",
+        discussion: """
+            F holds the school's Ed25519 signing key and its HMAC pseudonym key: keep it at the school, it signs \
+            batches in the school's name and links pseudonyms to student ids. Send F.pub to the vault operator, who \
+            registers the school with `eduvault school add --public-key F.pub`.
+
+            Example: eduvault school keygen --school GS-R01 --descriptor descriptor.json --out GS-R01.keys
+            """
+    )
+
+    @Option(help: "The school id, [A-Za-z0-9_-]{1,64}.") var school: String
+    @Option(help: "The vault's descriptor.json (names the vault the keys are for).") var descriptor: String
+    @Option(help: "Where to write the secret keys (F.pub gets the public part).") var out: String
+
+    func run() async throws {
+        let schoolID: SchoolID
+        do { schoolID = try SchoolID(school) } catch { throw CLIError("--school: \(error.message)") }
+        let described: Descriptor
+        do { described = try Descriptor.decode(try Files.read(descriptor, what: "descriptor", limit: Descriptor.maxFileBytes)) }
+        catch let error as ModelError { throw CLIError("the descriptor is invalid: \(error.message)") }
+        let keys: SchoolKeys
+        let publicPart: SchoolPublicKeys
+        do {
+            keys = try SchoolKeys.generate(schoolID: schoolID, vaultID: described.vaultID)
+            publicPart = try SchoolPublicKeys(keys)
+        } catch { throw CLIError("cannot generate the school's keys: \(error.message)") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        try Files.write(try encoder.encode(keys) + Data([10]), to: out, mode: 0o600, what: "school keys")
+        try Files.write(try encoder.encode(publicPart) + Data([10]), to: out + ".pub", what: "school public key")
+        print("school \(schoolID): keys in \(out) (mode 0600; keep them at the school), public part in \(out).pub")
+        print("Next: send \(out).pub to the vault operator: eduvault school add --vault DIR --id \(schoolID) --public-key \(out).pub")
+    }
+}
+
 struct SchoolAdd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
-        abstract: "Register a school and write its secret keys file (mode 0600).",
+        abstract: "Register a school from the public part of its keys (`school keygen` at the school).",
         discussion: """
-            Generates the school's Ed25519 signing key and its pseudonym key, registers the school with its public \
-            attributes and the public half of the signing key, and writes both secrets to --keys-out with mode \
-            0600. Give that file to the school's IT officer over a safe channel and delete the vault's copy: \
-            whoever holds it can sign batches in the school's name and link pseudonyms to student ids.
-            Attributes are public facts used for grouping (region=rural|urban, province, county, …); names are \
-            lower-case tokens [a-z0-9_-], values 1–128 printable characters.
+            Registers the school's public attributes and its Ed25519 public key from F.pub, which the school made \
+            with `eduvault school keygen`; the vault never sees the school's secrets. Attributes are public facts \
+            used for grouping (region=rural|urban, province, county, …); names are lower-case tokens [a-z0-9_-], \
+            values 1–128 printable characters.
+
+            Migration: --keys-out FILE instead of --public-key generates the school's keys at the vault and writes \
+            them to FILE (0600), as earlier versions did. Then the operator has held the secrets: prefer keygen.
             """
     )
 
@@ -47,16 +88,45 @@ struct SchoolAdd: AsyncParsableCommand {
             valueName: "name=value"))
     var attributes: [String] = []
 
-    @Option(help: ArgumentHelp("Where to write the school's secret keys (JSON, mode 0600).", valueName: "file"))
-    var keysOut: String
+    @Option(help: ArgumentHelp("The school's public key file (F.pub from `eduvault school keygen`).", valueName: "file"))
+    var publicKey: String?
 
-    @Flag(help: "Replace an existing keys file.")
+    @Option(help: ArgumentHelp("Legacy: generate the school's keys at the vault and write them here (0600).", valueName: "file"))
+    var keysOut: String?
+
+    @Flag(help: "With --keys-out: replace an existing keys file.")
     var force = false
 
     func run() async throws {
         let schoolID: SchoolID
         do { schoolID = try SchoolID(id) } catch { throw CLIError("--id: \(error.message)") }
         let parsed = try Self.parseAttributes(attributes)
+        switch (publicKey, keysOut) {
+        case let (publicKey?, nil):
+            let opened = try vault.open()
+            let part: SchoolPublicKeys
+            do { part = try SchoolPublicKeys.decode(try Files.read(publicKey, what: "school public key", limit: 64 << 10)) }
+            catch let error as ModelError { throw CLIError("\(publicKey): \(error.message)") }
+            guard part.schoolID == schoolID else {
+                throw CLIError("\(publicKey) is the public key of school \(part.schoolID), not \(schoolID)")
+            }
+            guard part.vaultID == opened.descriptor.vaultID else {
+                throw CLIError("\(publicKey) was made for vault \(part.vaultID), not \(opened.descriptor.vaultID)")
+            }
+            do { try opened.registerSchool(id: schoolID, attributes: parsed, signingPublicKey: try part.publicKey()) } catch {
+                throw CLIError("cannot register school \(schoolID): \(error)")
+            }
+            let shown = parsed.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            print("Registered school \(schoolID) in vault \(opened.descriptor.vaultID)\(shown.isEmpty ? "" : " (\(shown))") "
+                  + "from its public key; its secrets stay at the school")
+        case let (nil, keysOut?):
+            try legacyRegister(schoolID, parsed, keysOut: keysOut)
+        default:
+            throw CLIError("give --public-key F.pub (from `eduvault school keygen` at the school) or, for the legacy flow, --keys-out FILE")
+        }
+    }
+
+    private func legacyRegister(_ schoolID: SchoolID, _ parsed: [String: String], keysOut: String) throws {
         let destination = URL(fileURLWithPath: keysOut)
         let fileManager = FileManager.default
         if fileManager.fileExists(atPath: destination.path) && !force {

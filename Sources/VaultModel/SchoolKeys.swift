@@ -99,3 +99,52 @@ public struct SchoolKeys: Sendable, Codable {
         try c.encode(Data(pseudonymKey).base64EncodedString(), forKey: .pseudonymKey)
     }
 }
+
+/// The public part of a school's keys (`F.pub` from `eduvault school keygen`): what the vault needs to register the
+/// school, and nothing secret. The school keeps F.
+public struct SchoolPublicKeys: Sendable, Codable, Equatable {
+    /// `eduvault-school-public/1`.
+    public static let currentFormat = "eduvault-school-public/1"
+
+    public var format: String
+    public var schoolID: SchoolID
+    public var vaultID: String
+    /// The Ed25519 public key, base64.
+    public var signingPublicKey: String
+
+    /// The public part of a school's keys.
+    public init(_ keys: SchoolKeys) throws(ModelError) {
+        format = Self.currentFormat
+        schoolID = keys.schoolID
+        vaultID = keys.vaultID
+        signingPublicKey = Data(try keys.signingKey().publicKey.rawRepresentation).base64EncodedString()
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case format
+        case schoolID = "school"
+        case vaultID = "vault"
+        case signingPublicKey = "signing_public_key"
+    }
+
+    /// The Ed25519 key.
+    ///
+    /// - Throws: `ModelError.invalidFile` for a malformed key.
+    public func publicKey() throws(ModelError) -> Ed25519.PublicKey {
+        guard let raw = Data(base64Encoded: signingPublicKey), raw.count == 32,
+              let key = try? Ed25519.PublicKey(rawRepresentation: Array(raw))
+        else { throw ModelError(.invalidFile, "the school's public key file has a malformed signing key") }
+        return key
+    }
+
+    /// Decodes and checks a public keys file (at most 64 KiB).
+    public static func decode(_ bytes: some Collection<UInt8>) throws(ModelError) -> SchoolPublicKeys {
+        guard bytes.count <= 64 << 10 else { throw ModelError(.invalidFile, "the school's public key file is too large") }
+        let keys = try CanonicalJSON.decode(SchoolPublicKeys.self, from: bytes, what: "school public key file")
+        guard keys.format == currentFormat else {
+            throw ModelError(.invalidFile, "not a school public key file (\(currentFormat))")
+        }
+        _ = try keys.publicKey()
+        return keys
+    }
+}

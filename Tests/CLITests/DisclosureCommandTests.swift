@@ -170,3 +170,33 @@ extension VaultFixture {
         self.vault = vault
     }
 }
+
+@Suite("Secrets are made where they are used")
+struct SchoolKeygenTests {
+    @Test("school keygen at the school, school add --public-key at the vault; mismatches are refused")
+    func keygen() throws {
+        let f = try VaultFixture()
+        defer { f.remove() }
+        let keys = f.path("gp.keys")
+        let made = try CLI.eduvault(["school", "keygen", "--school", "GP", "--descriptor", f.descriptor, "--out", keys])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect((try FileManager.default.attributesOfItem(atPath: keys)[.posixPermissions] as? Int) == 0o600)
+        let pub = try String(contentsOfFile: keys + ".pub", encoding: .utf8)
+        #expect(pub.contains("signing_public_key") && !pub.contains("pseudonym") && !pub.contains("seed"))
+        // Another id, another vault: refused, nothing registered.
+        expectCleanFailure(try CLI.eduvault(["school", "add", "--vault", f.vault, "--id", "MS", "--public-key", keys + ".pub"]),
+                           mentioning: "school GP")
+        let other = try VaultFixture()
+        defer { other.remove() }
+        expectCleanFailure(try CLI.eduvault(["school", "add", "--vault", other.vault, "--id", "GP", "--public-key", keys + ".pub"]),
+                           mentioning: "made for vault")
+        expectCleanFailure(try CLI.eduvault(["school", "add", "--vault", f.vault, "--id", "GP"]), mentioning: "--public-key")
+        let added = try CLI.eduvault(["school", "add", "--vault", f.vault, "--id", "GP", "--public-key", keys + ".pub",
+                                      "--attr", "region=rural"])
+        #expect(added.status == 0 && added.stdout.contains("secrets stay at the school"), "\(added.stderr)")
+        // The school encrypts with its own keys; the vault accepts the batch.
+        let csv = try f.write("gp.csv", "student_id,subject,score\n" + (0..<12).map { "s\($0),math,\(50 + $0)\n" }.joined())
+        #expect(try f.encrypt(school: "GP", keys: keys, csv: csv, output: f.path("gp.batch")).status == 0)
+        #expect(try f.ingest([f.path("gp.batch")]).status == 0)
+    }
+}

@@ -22,11 +22,14 @@ struct VaultFixture {
 
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
-    /// Registers a school; returns its keys file path.
+    /// Makes a school's keys at the school (`school keygen`) and registers its public part; returns the keys file.
     @discardableResult
     func addSchool(_ id: String, _ attributes: [String] = [], vault: String? = nil) throws -> String {
         let keys = path("\(id)-\(UUID().uuidString.prefix(8)).keys.json")
-        var arguments = ["school", "add", "--vault", vault ?? self.vault, "--id", id, "--keys-out", keys]
+        let made = try CLI.eduvault(["school", "keygen", "--school", id, "--descriptor", (vault ?? self.vault) + "/descriptor.json",
+                                     "--out", keys])
+        #expect(made.status == 0, "school keygen: \(made.stderr)")
+        var arguments = ["school", "add", "--vault", vault ?? self.vault, "--id", id, "--public-key", keys + ".pub"]
         for attribute in attributes { arguments += ["--attr", attribute] }
         let result = try CLI.eduvault(arguments)
         #expect(result.status == 0, "school add: \(result.stderr)")
