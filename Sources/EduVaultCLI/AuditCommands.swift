@@ -11,8 +11,10 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Export a vault's log and data, verify them against the pinned log key, cosign, and report.",
-        subcommands: [AuditExportCommand.self, AuditVerifyCommand.self, AuditReportCommand.self, AuditKeygenCommand.self,
-                      AuditCosignCommand.self]
+        subcommands: [
+            AuditExportCommand.self, AuditVerifyCommand.self, AuditReportCommand.self, AuditKeygenCommand.self,
+            AuditCosignCommand.self,
+        ]
     )
 }
 
@@ -44,8 +46,9 @@ struct AuditExportCommand: AsyncParsableCommand {
         do {
             summary = try opened.exportAudit(to: URL(fileURLWithPath: out)) { Terminal.note("  " + $0) }
         } catch { throw CLIError("export failed: \(error.message)") }
-        print("exported \(summary.entries) log entries, \(summary.checkpoints) checkpoints, \(summary.batches) batches "
-              + "(\(summary.records) records) and \(summary.releases) releases to \(out)")
+        print(
+            "exported \(summary.entries) log entries, \(summary.checkpoints) checkpoints, \(summary.batches) batches "
+                + "(\(summary.records) records) and \(summary.releases) releases to \(out)")
         if let key = opened.descriptor.logKey { print("log key (pin this): \(key)") }
     }
 }
@@ -53,7 +56,8 @@ struct AuditExportCommand: AsyncParsableCommand {
 /// Where `audit verify` and `audit report` read from, and what they trust.
 struct AuditInputOptions: ParsableArguments {
     @Option(help: "An export directory written by `eduvault audit export`.") var export: String?
-    @Option(help: "Verify a vault directory in place instead of an export (the operator's own check).") var vault: String?
+    @Option(help: "Verify a vault directory in place instead of an export (the operator's own check).") var vault:
+        String?
     @Option(help: "The vault's pinned log key: the verifier key text (name+hash+base64) or a file holding it.")
     var logKey: String
     @Option(help: "The auditor's state file: the last verified checkpoint (created on first use, advanced on success).")
@@ -73,7 +77,10 @@ struct AuditInputOptions: ParsableArguments {
 
     func loadState() throws -> AuditorState? {
         guard let state, FileManager.default.fileExists(atPath: state) else { return nil }
-        do { return try JSONDecoder().decode(AuditorState.self, from: try Files.read(state, what: "state", limit: 1 << 20)) } catch {
+        do {
+            return try JSONDecoder().decode(
+                AuditorState.self, from: try Files.read(state, what: "state", limit: 1 << 20))
+        } catch {
             throw CLIError("the state file \(state) is not an auditor state written by `eduvault audit verify`")
         }
     }
@@ -83,11 +90,11 @@ struct AuditInputOptions: ParsableArguments {
         let verifier = AuditVerifier(logKey: try pinnedKey(), state: try loadState())
         do {
             switch (export, vault) {
-            case let (export?, nil):
+            case (let export?, nil):
                 let source = try ExportDirectory(URL(fileURLWithPath: export))
                 let records = try self.records.map { try ExportDirectory(URL(fileURLWithPath: $0)) }
                 return try verifier.verify(source, records: records)
-            case let (nil, vault?):
+            case (nil, let vault?):
                 let opened = try openVault(vault)
                 let source = opened.auditSource
                 return try verifier.verify(source, records: records == nil ? nil : source)
@@ -161,7 +168,8 @@ enum AuditPrinter {
         if report.problems.count > 50 { Swift.print("  … \(report.problems.count - 50) more") }
         if let m = report.misbehaviour {
             Swift.print("\nPROOF OF MISBEHAVIOUR (\(m.kind)): the vault signed both of these checkpoints.")
-            Swift.print("--- checkpoint verified earlier ---\n\(m.earlier)--- checkpoint now ---\n\(m.later)", terminator: "")
+            Swift.print(
+                "--- checkpoint verified earlier ---\n\(m.earlier)--- checkpoint now ---\n\(m.later)", terminator: "")
         }
         Swift.print("verdict: \(report.verdict.rawValue)")
     }
@@ -216,7 +224,8 @@ struct AuditKeygenCommand: AsyncParsableCommand {
         }
         let privateKey = try Ed25519.PrivateKey()
         let signer = NoteSigner(name: name, privateKey: privateKey)
-        try Files.write(Data(LogKey.encode(name: name, privateKey: privateKey).utf8), to: out, mode: 0o600, what: "witness key")
+        try Files.write(
+            Data(LogKey.encode(name: name, privateKey: privateKey).utf8), to: out, mode: 0o600, what: "witness key")
         try Files.write(Data((signer.cosignerKey.encoded + "\n").utf8), to: out + ".pub", what: "witness public key")
         print("witness key written to \(out) (0600); give \(out).pub to bureaus that require cosignatures")
     }
@@ -241,17 +250,20 @@ struct AuditCosignCommand: AsyncParsableCommand {
     func run() async throws {
         guard vault != nil || out != nil else { throw CLIError("give --vault DIR or --out FILE") }
         guard let stateData = try? Files.read(state, what: "state", limit: 1 << 20),
-              let saved = try? JSONDecoder().decode(AuditorState.self, from: stateData)
+            let saved = try? JSONDecoder().decode(AuditorState.self, from: stateData)
         else { throw CLIError("\(state) is not an auditor state; run `eduvault audit verify --state \(state)` first") }
         let signer: NoteSigner
-        do { signer = try LogKey.decode(String(decoding: try Files.read(identity, what: "witness key", limit: 4096), as: UTF8.self)) }
-        catch { throw CLIError("\(identity) is not a witness key from `eduvault audit keygen`") }
+        do {
+            signer = try LogKey.decode(
+                String(decoding: try Files.read(identity, what: "witness key", limit: 4096), as: UTF8.self))
+        } catch { throw CLIError("\(identity) is not a witness key from `eduvault audit keygen`") }
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint(parsing: try SignedNote(parsing: saved.checkpoint).text) } catch {
             throw CLIError("the state's checkpoint does not parse")
         }
-        let signature = try Cosignature.sign(checkpoint: checkpoint, timestamp: UInt64(Date().timeIntervalSince1970),
-                                             witness: signer)
+        let signature = try Cosignature.sign(
+            checkpoint: checkpoint, timestamp: UInt64(Date().timeIntervalSince1970),
+            witness: signer)
         let line = signature.line
         if let out { try Files.write(Data((line + "\n").utf8), to: out, what: "cosignature") }
         if let vault {

@@ -34,9 +34,11 @@ struct AuditBenchmark {
         var buffer = Data()
         for i in 0..<entries {
             // Refusal entries: the shape of most log traffic (a query hash and a rule), no data to bind.
-            let entry = try AuditChain.entry(after: previous, kind: .queryRefused, details: [
-                "query_sha256": Hex.encode(SHA256.hash(Array(String(i).utf8))), "rule": "K-MIN", "reason": "bench",
-            ])
+            let entry = try AuditChain.entry(
+                after: previous, kind: .queryRefused,
+                details: [
+                    "query_sha256": Hex.encode(SHA256.hash(Array(String(i).utf8))), "rule": "K-MIN", "reason": "bench",
+                ])
             _ = range.append(leafHash: MerkleTree.leafHash(Hex.decode(entry.hash) ?? []))
             buffer.append(try encoder.encode(entry))
             buffer.append(10)
@@ -51,17 +53,22 @@ struct AuditBenchmark {
         try writer.stage().commit(overwrite: false)
         let checkpoint = try Checkpoint(origin: signer.name, size: Int64(entries), rootHash: range.root())
         let note = try checkpoint.signedNote(signers: [signer]).encoded
-        try AtomicFile.write(Data(note.utf8), to: root.appendingPathComponent(AuditExport.checkpointFile), overwrite: false)
-        try AtomicFile.write(try encoder.encode(AuditExport.CheckpointRow(size: Int64(entries), note: note, created: Timestamp.now())) + Data([10]),
-                             to: root.appendingPathComponent(AuditExport.checkpointsFile), overwrite: false)
+        try AtomicFile.write(
+            Data(note.utf8), to: root.appendingPathComponent(AuditExport.checkpointFile), overwrite: false)
+        try AtomicFile.write(
+            try encoder.encode(AuditExport.CheckpointRow(size: Int64(entries), note: note, created: Timestamp.now()))
+                + Data([10]),
+            to: root.appendingPathComponent(AuditExport.checkpointsFile), overwrite: false)
         let buildSeconds = Date().timeIntervalSince(built)
         log("verifying \(entries) entries")
         let started = Date()
         let report = try AuditVerifier(logKey: signer.verifierKey).verify(try ExportDirectory(root))
         let verifySeconds = Date().timeIntervalSince(started)
-        let size = (try? fm.attributesOfItem(atPath: root.appendingPathComponent(AuditExport.entriesFile).path)[.size]
-                    as? NSNumber)?.int64Value ?? 0
-        return Result(buildSeconds: buildSeconds, verifySeconds: verifySeconds, entriesBytes: size,
-                      peakMemoryBytes: QueryBenchmark.peakMemory(), verdict: report.verdict.rawValue)
+        let size =
+            (try? fm.attributesOfItem(atPath: root.appendingPathComponent(AuditExport.entriesFile).path)[.size]
+            as? NSNumber)?.int64Value ?? 0
+        return Result(
+            buildSeconds: buildSeconds, verifySeconds: verifySeconds, entriesBytes: size,
+            peakMemoryBytes: QueryBenchmark.peakMemory(), verdict: report.verdict.rawValue)
     }
 }

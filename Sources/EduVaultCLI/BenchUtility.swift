@@ -42,13 +42,15 @@ struct UtilityBenchmark {
     /// The demo's data (the generator `eduvault demo` uses, with its small school) and a bureau's ordinary session.
     static func demo(schools: Int, students: Int, seed: UInt64) -> Dataset {
         let (plan, rows) = SampleDataGenerator(schools: schools, students: students, smallSchools: 1, seed: seed).rows()
-        let registry = Dictionary(uniqueKeysWithValues: plan.map {
-            ($0.id, ["region": $0.region, "province": $0.province, "county": $0.county, "program": $0.program])
-        })
+        let registry = Dictionary(
+            uniqueKeysWithValues: plan.map {
+                ($0.id, ["region": $0.region, "province": $0.province, "county": $0.county, "program": $0.program])
+            })
         let records = rows.map { row in
-            Record(school: row.school.id, student: row.student, subject: row.subject,
-                   score: Int((Double(row.score) ?? 0) * 10 + 0.5),
-                   attributes: ["grade": row.grade, "term": row.term, "sex": row.sex, "residence": row.residence])
+            Record(
+                school: row.school.id, student: row.student, subject: row.subject,
+                score: Int((Double(row.score) ?? 0) * 10 + 0.5),
+                attributes: ["grade": row.grade, "term": row.term, "sex": row.sex, "residence": row.residence])
         }
         let session: [Query] = [
             Query(by: ["subject"], contrast: "region"), Query(by: ["subject", "region"], contrast: "program"),
@@ -66,8 +68,9 @@ struct UtilityBenchmark {
     static func uci(directory: URL) throws -> Dataset {
         var records: [Record] = []
         for (file, subject) in [("student-mat.csv", "math"), ("student-por.csv", "portuguese")] {
-            let text = String(decoding: try Files.read(directory.appendingPathComponent(file).path, what: "UCI data"),
-                              as: UTF8.self)
+            let text = String(
+                decoding: try Files.read(directory.appendingPathComponent(file).path, what: "UCI data"),
+                as: UTF8.self)
             for (i, line) in text.split(separator: "\n").dropFirst().enumerated() {
                 let f = line.split(separator: ";", omittingEmptySubsequences: false).map {
                     $0.replacingOccurrences(of: "\"", with: "").trimmingCharacters(in: .whitespaces)
@@ -75,8 +78,10 @@ struct UtilityBenchmark {
                 guard f.count >= 33, let g3 = Int(f[32]), (0...20).contains(g3) else {
                     throw CLIError("\(file) line \(i + 2) is not a UCI student-performance row")
                 }
-                records.append(Record(school: f[0], student: "\(subject)-\(i)", subject: subject, score: g3 * 50,
-                                      attributes: ["sex": f[1], "residence": f[3] == "U" ? "urban" : "rural", "grade": f[2]]))
+                records.append(
+                    Record(
+                        school: f[0], student: "\(subject)-\(i)", subject: subject, score: g3 * 50,
+                        attributes: ["sex": f[1], "residence": f[3] == "U" ? "urban" : "rural", "grade": f[2]]))
             }
         }
         let session: [Query] = [
@@ -105,7 +110,9 @@ struct UtilityBenchmark {
                 done.insert(r)
             }
         }
-        guard done == Set(enabled.keys) else { throw CLIError("the default policy does not have the rules this benchmark toggles") }
+        guard done == Set(enabled.keys) else {
+            throw CLIError("the default policy does not have the rules this benchmark toggles")
+        }
         return Array(lines.joined(separator: "\n").utf8)
     }
 
@@ -124,9 +131,10 @@ struct UtilityBenchmark {
         let schema = try Schema()
         let layout = try SlotLayout(slotBits: schema.slotBits, slotCount: schema.slotCount)
         log("\(dataset.name): encrypting \(dataset.records.count) scores")
-        let ciphertexts = try await pub.encrypt(batch: dataset.records.map {
-            try layout.pack([UInt64($0.score), UInt64($0.score * $0.score)])
-        })
+        let ciphertexts = try await pub.encrypt(
+            batch: dataset.records.map {
+                try layout.pack([UInt64($0.score), UInt64($0.score * $0.score)])
+            })
         // One signed batch per school, ingested into every policy's vault (same vault id, same key).
         var keys: [String: SchoolKeys] = [:]
         var batches: [URL] = []
@@ -137,13 +145,18 @@ struct UtilityBenchmark {
             let mine = dataset.records.indices.filter { dataset.records[$0].school == school }
             guard !mine.isEmpty else { continue }
             let url = root.appendingPathComponent("\(school).batch")
-            let writer = try BatchWriter(url: url, header: BatchHeader(school: id, vault: "utility", keyID: pub.keyID,
-                                                                       schemaHash: try schema.schemaHash, records: mine.count))
+            let writer = try BatchWriter(
+                url: url,
+                header: BatchHeader(
+                    school: id, vault: "utility", keyID: pub.keyID,
+                    schemaHash: try schema.schemaHash, records: mine.count))
             for i in mine {
                 let r = dataset.records[i]
-                try writer.append(BatchRecord(pseudonym: schoolKeys.pseudonym(forStudent: r.student), subject: r.subject,
-                                              attributes: r.attributes,
-                                              ciphertext: ciphertexts[i].bytes(width: pub.ciphertextByteCount)))
+                try writer.append(
+                    BatchRecord(
+                        pseudonym: schoolKeys.pseudonym(forStudent: r.student), subject: r.subject,
+                        attributes: r.attributes,
+                        ciphertext: ciphertexts[i].bytes(width: pub.ciphertextByteCount)))
             }
             try writer.finish(signingKey: try schoolKeys.signingKey())
             batches.append(url)
@@ -151,25 +164,33 @@ struct UtilityBenchmark {
         var outcomes: [Outcome] = []
         for (index, policy) in Self.policies.enumerated() {
             var yaml = DefaultPolicy.yaml
-            if pub.bitCount < 2048 { yaml = yaml.replacingOccurrences(of: "min_key_bits: 2048", with: "min_key_bits: \(pub.bitCount)") }
+            if pub.bitCount < 2048 {
+                yaml = yaml.replacingOccurrences(of: "min_key_bits: 2048", with: "min_key_bits: \(pub.bitCount)")
+            }
             let bytes = try Self.variant(yaml, id: "utility-\(index)", enabled: policy.rules)
             let parsed = try Policy.parse(bytes)
-            let jwk = try JSONDecoder().decode(PaillierPublicJWK.self, from: PaillierJSON.encodePublicKey(pub, kid: "utility"))
-            let descriptor = try Descriptor(vaultID: "utility", publicKey: jwk, keyID: pub.keyID, keyBits: pub.bitCount,
-                                            schema: schema, policy: parsed.reference)
-            let vault = try Vault.create(directory: root.appendingPathComponent("vault-\(index)"), descriptor: descriptor,
-                                         policyBytes: bytes)
+            let jwk = try JSONDecoder().decode(
+                PaillierPublicJWK.self, from: PaillierJSON.encodePublicKey(pub, kid: "utility"))
+            let descriptor = try Descriptor(
+                vaultID: "utility", publicKey: jwk, keyID: pub.keyID, keyBits: pub.bitCount,
+                schema: schema, policy: parsed.reference)
+            let vault = try Vault.create(
+                directory: root.appendingPathComponent("vault-\(index)"), descriptor: descriptor,
+                policyBytes: bytes)
             for (school, attributes) in dataset.schools.sorted(by: { $0.key < $1.key }) {
-                try vault.registerSchool(id: try SchoolID(school), attributes: attributes,
-                                         signingPublicKey: try keys[school]!.signingKey().publicKey)  // safe: made above
+                try vault.registerSchool(
+                    id: try SchoolID(school), attributes: attributes,
+                    signingPublicKey: try keys[school]!.signingKey().publicKey)  // safe: made above
             }
             let validator = CiphertextBatchValidator(key: pub)
             for batch in batches {
-                _ = try vault.ingest(batchAt: batch, validateCiphertext: validator.check, finishValidation: validator.finish)
+                _ = try vault.ingest(
+                    batchAt: batch, validateCiphertext: validator.check, finishValidation: validator.finish)
             }
             let engine = try QueryEngine(vault: vault)
-            var outcome = Outcome(dataset: dataset.name, policy: policy.name, released: 0, withheld: [:], undecided: 0,
-                                  auditSecondsPerRelease: 0, disclosive: 0)
+            var outcome = Outcome(
+                dataset: dataset.name, policy: policy.name, released: 0, withheld: [:], undecided: 0,
+                auditSecondsPerRelease: 0, disclosive: 0)
             var auditSeconds = 0.0
             for query in dataset.session {
                 let result = try engine.run(query)

@@ -49,7 +49,8 @@ public struct DiscreteGaussian: Sendable {
     /// One sample.
     public func sample(using source: inout some RandomByteSource) throws(AggregationError) -> BigNum {
         // γ = (|Y| − σ²/t)² / (2σ²) = (|Y|·b·t − a)² / (2·a·b·t²) for σ² = a/b.
-        let a = numerator, b = denominator
+        let a = numerator
+        let b = denominator
         let gammaDenominator = BigNum(UInt64(2)) * a * b * t * t
         while true {
             let y = try discreteLaplace(using: &source)
@@ -62,7 +63,8 @@ public struct DiscreteGaussian: Sendable {
 
     /// Discrete Laplace with scale t: P[Y = y] ∝ exp(−|y|/t) (Algorithm 2 with s = 1).
     func discreteLaplace(using source: inout some RandomByteSource) throws(AggregationError) -> BigNum {
-        let one = BigNum(UInt64(1)), two = BigNum(UInt64(2))
+        let one = BigNum(UInt64(1))
+        let two = BigNum(UInt64(2))
         while true {
             let u = try Self.uniform(below: t, using: &source)
             guard try Self.bernoulliExp(numerator: u, denominator: t, using: &source) else { continue }
@@ -91,9 +93,10 @@ public struct DiscreteGaussian: Sendable {
 
     /// Bernoulli(exp(−γ)) for 0 ≤ γ ≤ 1: draw A_k ~ Bernoulli(γ/k) for k = 1, 2, … until one is 0; the result is
     /// 1 exactly when that k is odd.
-    static func bernoulliExpAtMostOne(numerator: BigNum, denominator: BigNum,
-                                      using source: inout some RandomByteSource) throws(AggregationError) -> Bool
-    {
+    static func bernoulliExpAtMostOne(
+        numerator: BigNum, denominator: BigNum,
+        using source: inout some RandomByteSource
+    ) throws(AggregationError) -> Bool {
         var k: UInt64 = 1
         while try bernoulli(numerator: numerator, denominator: denominator * BigNum(k), using: &source) { k += 1 }
         return k % 2 == 1

@@ -31,11 +31,14 @@ extension LinearAudit {
         var audit = LinearAudit(k: k, prime: prime)
         var violations: [Violation] = []
         for released in cells {
-            let verdict = audit.insertReleased(Cell(atoms: released.cell.atoms.map { (id: $0, records: sizes[$0] ?? 0) }),
-                                               judge: judge)
+            let verdict = audit.insertReleased(
+                Cell(atoms: released.cell.atoms.map { (id: $0, records: sizes[$0] ?? 0) }),
+                judge: judge)
             if !verdict.admits {
-                violations.append(Violation(releaseID: released.releaseID, logIndex: released.logIndex,
-                                            cellKey: released.cell.key, verdict: verdict))
+                violations.append(
+                    Violation(
+                        releaseID: released.releaseID, logIndex: released.logIndex,
+                        cellKey: released.cell.key, verdict: verdict))
             }
         }
         return Rebuild(audit: audit, releases: try prior.releaseCount().count, violations: violations)
@@ -47,12 +50,14 @@ extension LinearAudit {
         let (count, last) = try prior.releaseCount()
         let stored = try prior.auditState()
         if let stored, stored.k == k, stored.releases == count, stored.lastLogIndex == last,
-           let audit = try? LinearAudit(serialized: stored.bytes), audit.k == k, audit.prime == stored.prime
+            let audit = try? LinearAudit(serialized: stored.bytes), audit.k == k, audit.prime == stored.prime
         {
             return (audit, count)
         }
         let prime: UInt64
-        if let p = stored?.prime, p > 1 << 60, p < 1 << 62, PrimeField.isPrime(p) { prime = p } else {
+        if let p = stored?.prime, p > 1 << 60, p < 1 << 62, PrimeField.isPrime(p) {
+            prime = p
+        } else {
             prime = try randomPrime()
         }
         return (try rebuild(prior, k: k, prime: prime, judge: false).audit, count)

@@ -158,7 +158,8 @@ public struct LinearAudit: Sendable, Equatable {
     public func isSafe() -> Bool {
         let small = pivotOfRow.indices.filter { isSmall(pivotOfRow[$0]) }.map { rows[$0] }
         guard !small.isEmpty else { return true }
-        return Self.analyse(rows: small, slotCount: atomOfSlot.count, weights: weightOfSlot, k: k, field: field) == .safe
+        return Self.analyse(rows: small, slotCount: atomOfSlot.count, weights: weightOfSlot, k: k, field: field)
+            == .safe
     }
 
     // MARK: - Rows and reduction
@@ -257,7 +258,9 @@ public struct LinearAudit: Sendable, Equatable {
                 let inv = field.inverse(m[first][j])
                 let vector = (0..<d).map { field.mul(m[$0][j], inv) }
                 let id: Int
-                if let existing = canonical[vector] { id = existing } else {
+                if let existing = canonical[vector] {
+                    id = existing
+                } else {
                     id = classVectors.count
                     canonical[vector] = id
                     classVectors.append(vector)
@@ -309,9 +312,10 @@ public struct LinearAudit: Sendable, Equatable {
 
     /// Exact minimum weight when every class is lighter than k. Two exact searches, whichever fits the budget:
     /// light circuits of the dual (few when classes are heavy-ish), or hyperplanes (few when d is small).
-    static func exactMinimumWeight(_ k: Int, classes: [[UInt64]], weights: [Int], dimension d: Int,
-                                   field: PrimeField) -> Verdict
-    {
+    static func exactMinimumWeight(
+        _ k: Int, classes: [[UInt64]], weights: [Int], dimension d: Int,
+        field: PrimeField
+    ) -> Verdict {
         let total = weights.reduce(0, +)
         if d == 1 || total < k { return .disclosive }
         if d == 2 { return total - (weights.max() ?? 0) >= k ? .safe : .disclosive }
@@ -326,9 +330,10 @@ public struct LinearAudit: Sendable, Equatable {
     /// (H·Mᵀ = 0, one column per class) indexed by S are linearly dependent. Searches the sets of total weight < k
     /// (lightest classes first), keeping each independent set in echelon form: the first dependent one is a
     /// light vector. Returns nil past the budget.
-    static func lightCircuitSearch(_ k: Int, classes: [[UInt64]], weights: [Int], dimension d: Int,
-                                   field: PrimeField) -> Verdict?
-    {
+    static func lightCircuitSearch(
+        _ k: Int, classes: [[UInt64]], weights: [Int], dimension d: Int,
+        field: PrimeField
+    ) -> Verdict? {
         let m = classes.count
         // Reduced row echelon form of M (d × m, columns = classes): pivot columns P, the rest F.
         let matrix = (0..<d).map { i in classes.map { $0[i] } }
@@ -341,7 +346,9 @@ public struct LinearAudit: Sendable, Equatable {
         for r in rref.indices {
             for other in rref.indices where other != r && rref[other][pivots[r]] != 0 {
                 let f = rref[other][pivots[r]]
-                for j in 0..<m where rref[r][j] != 0 { rref[other][j] = field.sub(rref[other][j], field.mul(f, rref[r][j])) }
+                for j in 0..<m where rref[r][j] != 0 {
+                    rref[other][j] = field.sub(rref[other][j], field.mul(f, rref[r][j]))
+                }
             }
         }
         let pivotSet = Set(pivots)
@@ -385,9 +392,10 @@ public struct LinearAudit: Sendable, Equatable {
     }
 
     /// Total − heaviest hyperplane, by enumerating the hyperplanes spanned by d − 1 classes.
-    static func hyperplaneSearch(_ k: Int, classes: [[UInt64]], weights: [Int], dimension d: Int,
-                                 field: PrimeField) -> Verdict
-    {
+    static func hyperplaneSearch(
+        _ k: Int, classes: [[UInt64]], weights: [Int], dimension d: Int,
+        field: PrimeField
+    ) -> Verdict {
         let total = weights.reduce(0, +)
         let m = classes.count
         // Columns span F^d (rows are independent), so a (d−1)-subset of independent classes spans a hyperplane.
@@ -423,7 +431,9 @@ public struct LinearAudit: Sendable, Equatable {
         for (r, pivot) in pivots.enumerated() {
             for other in rows.indices where other != r && rows[other][pivot] != 0 {
                 let f = rows[other][pivot]
-                for j in 0..<d where rows[r][j] != 0 { rows[other][j] = field.sub(rows[other][j], field.mul(f, rows[r][j])) }
+                for j in 0..<d where rows[r][j] != 0 {
+                    rows[other][j] = field.sub(rows[other][j], field.mul(f, rows[r][j]))
+                }
             }
         }
         guard let free = (0..<d).first(where: { !pivots.contains($0) }) else { return nil }
@@ -525,7 +535,7 @@ extension LinearAudit {
             }
             // The pivot is the row's first non-zero entry in column order, with value 1, and not reused.
             guard row[pivot] == 1, rowOfPivot[pivot] == nil,
-                  row.indices.allSatisfy({ row[$0] == 0 || orderKey[$0] >= orderKey[pivot] })
+                row.indices.allSatisfy({ row[$0] == 0 || orderKey[$0] >= orderKey[pivot] })
             else { throw fail() }
             while row.last == 0 { row.removeLast() }
             rowOfPivot[pivot] = rows.count

@@ -33,20 +33,23 @@ struct NoisePlan: Sendable {
         }
         recordsPerStudent = max(1, pairs.count)
         let m = BigNum(UInt64(recordsPerStudent))
-        let low = BigNum(UInt64(schema.minScore)), high = BigNum(UInt64(schema.maxScore))
+        let low = BigNum(UInt64(schema.minScore))
+        let high = BigNum(UInt64(schema.maxScore))
         let deltaSum = m * (high - low)
         let deltaSquares = m * (high * high - low * low)
         let rho = BigNum(UInt64(rule.rhoPerReleaseNano))
         let billion = BigNum(UInt64(1_000_000_000))
         func variance(_ delta: BigNum) throws(AggregationError) -> (DiscreteGaussian, String) {
             // σ² = Δ² / ρ = Δ² · 10⁹ / ρ_nano, kept exact.
-            var numerator = delta * delta * billion, denominator = rho
+            var numerator = delta * delta * billion
+            var denominator = rho
             let g = numerator.gcd(denominator)
             if !g.isZero && !g.isOne {
                 numerator = numerator / g
                 denominator = denominator / g
             }
-            let text = denominator.isOne ? numerator.decimalString : "\(numerator.decimalString)/\(denominator.decimalString)"
+            let text =
+                denominator.isOne ? numerator.decimalString : "\(numerator.decimalString)/\(denominator.decimalString)"
             return (try DiscreteGaussian(varianceNumerator: numerator, denominator: denominator), text)
         }
         let (sum, sumText) = try variance(deltaSum)
@@ -54,19 +57,22 @@ struct NoisePlan: Sendable {
         self.sum = sum
         self.squares = squares
         description = Release.Noise(
-            mechanism: Release.Noise.discreteGaussian, rho: Policy.DifferentialPrivacy.decimal(nano: rule.rhoPerReleaseNano),
+            mechanism: Release.Noise.discreteGaussian,
+            rho: Policy.DifferentialPrivacy.decimal(nano: rule.rhoPerReleaseNano),
             sigma2Sum: sumText, sigma2SumOfSquares: squaresText, recordsPerStudent: recordsPerStudent)
     }
 
     /// Enc(Σ + η): draws η₁, η₂ and adds η₁ + 2^w·η₂ to the packed sum under encryption. The slots stay within
     /// ±2^(w−1), so the bureau's signed decoding recovers Σx + η₁ and Σx² + η₂ exactly; checked before adding.
-    func addNoise(to sum: Ciphertext, records: Int, key: PublicKey, layout: SlotLayout, maxScore: Int,
-                  source: inout any RandomByteSource) throws(AggregationError) -> Ciphertext
-    {
+    func addNoise(
+        to sum: Ciphertext, records: Int, key: PublicKey, layout: SlotLayout, maxScore: Int,
+        source: inout any RandomByteSource
+    ) throws(AggregationError) -> Ciphertext {
         let eta1 = try self.sum.sample(using: &source)
         let eta2 = try squares.sample(using: &source)
         let half = BigNum(UInt64(1)).shiftedLeft(layout.slotBits - 1)
-        let n = BigNum(UInt64(records)), top = BigNum(UInt64(maxScore))
+        let n = BigNum(UInt64(records))
+        let top = BigNum(UInt64(maxScore))
         guard n * top + eta1.magnitude < half, n * top * top + eta2.magnitude < half else {
             throw AggregationError(.overflow, "the noise does not fit the vault's \(layout.slotBits)-bit slots")
         }

@@ -97,8 +97,10 @@ public enum AuditExport {
         /// Hex SHA-256 over the atom's record leaves in batch order.
         public var digest: String
 
-        public init(id: Int64, batch: String, school: String, subject: String, attributes: String, count: Int,
-                    digest: String) {
+        public init(
+            id: Int64, batch: String, school: String, subject: String, attributes: String, count: Int,
+            digest: String
+        ) {
             self.id = id
             self.batch = batch
             self.school = school
@@ -121,8 +123,10 @@ public enum AuditExport {
         public var ciphertext: String
         public var atom: Int64?
 
-        public init(rowid: Int64, pseudonym: String, subject: String, attributes: String, ciphertext: String,
-                    atom: Int64?) {
+        public init(
+            rowid: Int64, pseudonym: String, subject: String, attributes: String, ciphertext: String,
+            atom: Int64?
+        ) {
             self.rowid = rowid
             self.pseudonym = pseudonym
             self.subject = subject

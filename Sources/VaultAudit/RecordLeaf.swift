@@ -1,6 +1,5 @@
 import Primitives
 
-
 /// What the log binds for one stored record: the leaf of its batch's record tree.
 ///
 /// The leaf data is SHA-256 over everything the vault stores for the record, framed unambiguously:
@@ -26,8 +25,9 @@ public enum RecordLeaf {
         // One buffer, one update: the framing bytes, the pseudonym in lower-case hex, then the ciphertext.
         let digits: [UInt8] = Array("0123456789abcdef".utf8)
         var buffer: [UInt8] = []
-        buffer.reserveCapacity(prefix.count + 2 * pseudonym.count + subject.utf8.count + canonicalAttributes.utf8.count
-                               + ciphertext.count + 3)
+        buffer.reserveCapacity(
+            prefix.count + 2 * pseudonym.count + subject.utf8.count + canonicalAttributes.utf8.count
+                + ciphertext.count + 3)
         buffer += prefix
         for byte in pseudonym {
             buffer.append(digits[Int(byte >> 4)])

@@ -54,7 +54,8 @@ public struct AuditVerifier {
             notes.append(.init(check: check, entry: entry, batch: batch, message: message))
         }
         var report = AuditReport(
-            verdict: .pass, checks: [], problems: [], notes: [], misbehaviour: nil, entries: 0, checkpointSize: 0, root: "",
+            verdict: .pass, checks: [], problems: [], notes: [], misbehaviour: nil, entries: 0, checkpointSize: 0,
+            root: "",
             origin: logKey.name, policies: [], schools: [], keys: [], months: [], releases: 0, releasedCells: 0,
             withheldByRule: [:], refusalsByRule: [:], retention: [], retentionDays: nil, newState: nil)
 
@@ -115,34 +116,43 @@ public struct AuditVerifier {
                 do {
                     let parsed = try Policy.parse(Array(text.utf8))
                     policy = (parsed, entry.index)
-                    report.policies.append(.init(entry: entry.index, time: entry.time, id: parsed.id,
-                                                 version: parsed.version, sha256: parsed.sha256))
+                    report.policies.append(
+                        .init(
+                            entry: entry.index, time: entry.time, id: parsed.id,
+                            version: parsed.version, sha256: parsed.sha256))
                 } catch {
                     problem("policies", "the policy in the log does not parse: \(error)", entry: entry.index)
                 }
             case .keyRegistered:
-                report.keys.append(.init(entry: entry.index, keyID: d["key_id"] ?? "?", bits: Int(d["key_bits"] ?? "") ?? 0))
+                report.keys.append(
+                    .init(entry: entry.index, keyID: d["key_id"] ?? "?", bits: Int(d["key_bits"] ?? "") ?? 0))
             case .schoolRegistered:
                 guard let school = d["school"], let keyHex = d["signing_public_key"], let key = Hex.decode(keyHex),
-                      key.count == 32, let attributes = d["attributes"]
+                    key.count == 32, let attributes = d["attributes"]
                 else {
-                    problem("schools", "a school registration does not carry the school's key and attributes",
-                            entry: entry.index)
+                    problem(
+                        "schools", "a school registration does not carry the school's key and attributes",
+                        entry: entry.index)
                     return
                 }
                 schoolKeys[school] = (key, attributes)
-                let parsed = (try? CanonicalJSON.decode([String: String].self, from: Array(attributes.utf8),
-                                                        what: "attributes")) ?? [:]
-                report.schools.append(.init(entry: entry.index, id: school,
-                                            keyFingerprint: Hex.encode(Array(SHA256.hash(key).prefix(8))),
-                                            attributes: parsed))
+                let parsed =
+                    (try? CanonicalJSON.decode(
+                        [String: String].self, from: Array(attributes.utf8),
+                        what: "attributes")) ?? [:]
+                report.schools.append(
+                    .init(
+                        entry: entry.index, id: school,
+                        keyFingerprint: Hex.encode(Array(SHA256.hash(key).prefix(8))),
+                        attributes: parsed))
             case .batchIngested:
                 guard let batch = d["batch"], let school = d["school"], let count = Int(d["records"] ?? "") else {
                     problem("batches", "an ingest entry lacks its batch, school or record count", entry: entry.index)
                     return
                 }
-                batches[batch] = BatchInfo(entry: entry.index, time: entry.time, school: school, records: count,
-                                           root: d["record_root"])
+                batches[batch] = BatchInfo(
+                    entry: entry.index, time: entry.time, school: school, records: count,
+                    root: d["record_root"])
                 batchOrder.append(batch)
                 let month = String(entry.time.prefix(7))
                 var row = months["\(school)|\(month)"] ?? .init(school: school, month: month, batches: 0, records: 0)
@@ -151,25 +161,30 @@ public struct AuditVerifier {
                 months["\(school)|\(month)"] = row
                 // The school's signature, under the key registered in the log before this entry.
                 guard let signature = d["signature"], let sig = Data(base64Encoded: signature),
-                      let digest = Hex.decode(batch), digest.count == 32, d["record_root"] != nil
+                    let digest = Hex.decode(batch), digest.count == 32, d["record_root"] != nil
                 else {
-                    note("batch signatures", "batch \(batch.prefix(16)) was ingested before the log bound its data "
+                    note(
+                        "batch signatures",
+                        "batch \(batch.prefix(16)) was ingested before the log bound its data "
                             + "(no signature or record root in its entry): it cannot be re-checked",
-                            entry: entry.index, batch: batch)
+                        entry: entry.index, batch: batch)
                     return
                 }
                 guard let key = schoolKeys[school]?.key,
-                      let publicKey = try? Ed25519.PublicKey(rawRepresentation: key),
-                      (try? publicKey.isValidSignature(Array(sig), for: BatchTrailer.signedMessage(digest: digest))) == true
+                    let publicKey = try? Ed25519.PublicKey(rawRepresentation: key),
+                    (try? publicKey.isValidSignature(Array(sig), for: BatchTrailer.signedMessage(digest: digest)))
+                        == true
                 else {
-                    problem("batch signatures", "batch \(batch.prefix(16)) is not signed by \(school)'s registered key",
-                            entry: entry.index, batch: batch)
+                    problem(
+                        "batch signatures", "batch \(batch.prefix(16)) is not signed by \(school)'s registered key",
+                        entry: entry.index, batch: batch)
                     return
                 }
             case .queryReleased:
                 releaseEntries[entry.index] = d
                 report.releases += 1
-                checkRelease(entry, policy: policy?.parsed, spent: &spentNano, report: &report, problem: problem, note: note)
+                checkRelease(
+                    entry, policy: policy?.parsed, spent: &spentNano, report: &report, problem: problem, note: note)
             case .queryRefused:
                 report.refusalsByRule[d["rule"] ?? "?", default: 0] += 1
             case .batchPurged:
@@ -180,15 +195,17 @@ public struct AuditVerifier {
         }
         report.entries = chain.count
         report.months = months.values.sorted { ($0.school, $0.month) < ($1.school, $1.month) }
-        report.checks.append(.init(name: "hash chain", passed: !chainBroken,
-                                   detail: chainBroken ? "broken" : "\(chain.count) entries link and match their hashes"))
+        report.checks.append(
+            .init(
+                name: "hash chain", passed: !chainBroken,
+                detail: chainBroken ? "broken" : "\(chain.count) entries link and match their hashes"))
 
         // Checkpoints: signatures under the pinned key, roots against the recomputed tree.
         var checkpointOK = latest != nil
         if latest == nil && latestText == nil { problem("checkpoint", "the vault has no signed checkpoint") }
         for row in stored {
             guard let note = try? SignedNote(parsing: row.note), note.verify(logKey),
-                  let checkpoint = try? Checkpoint(parsing: note.text), checkpoint.size == row.size
+                let checkpoint = try? Checkpoint(parsing: note.text), checkpoint.size == row.size
             else {
                 checkpointOK = false
                 problem("checkpoint", "stored checkpoint at size \(row.size) does not verify under the pinned log key")
@@ -207,39 +224,51 @@ public struct AuditVerifier {
                 problem("checkpoint", "the latest checkpoint is not signed by the pinned log key (\(logKey.name))")
             } else if checkpoint.origin != logKey.name {
                 checkpointOK = false
-                problem("checkpoint", "the checkpoint's origin '\(checkpoint.origin.prefix(80))' is not the log key's name")
+                problem(
+                    "checkpoint", "the checkpoint's origin '\(checkpoint.origin.prefix(80))' is not the log key's name")
             } else if roots[checkpoint.size] != checkpoint.rootHash {
                 checkpointOK = false
-                problem("checkpoint", "the checkpoint's root (size \(checkpoint.size)) is not the root of the log's entries")
+                problem(
+                    "checkpoint", "the checkpoint's root (size \(checkpoint.size)) is not the root of the log's entries"
+                )
             } else if checkpoint.size != chain.count {
                 checkpointOK = false
                 problem("checkpoint", "\(chain.count - checkpoint.size) entries are not covered by a signed checkpoint")
             }
         }
-        report.checks.append(.init(name: "signed checkpoint", passed: checkpointOK,
-                                   detail: "size \(report.checkpointSize), root \(report.root.prefix(16))…"))
+        report.checks.append(
+            .init(
+                name: "signed checkpoint", passed: checkpointOK,
+                detail: "size \(report.checkpointSize), root \(report.root.prefix(16))…"))
 
         // The auditor's state: consistency with the last checkpoint it verified.
         if let state, let (note, checkpoint) = latest, checkpointOK {
             if checkpoint.size < state.size {
                 report.misbehaviour = .init(kind: "rollback", earlier: state.checkpoint, later: note.encoded)
-            } else if roots[state.size].map({ Data($0).base64EncodedString() }) != state.root || state.origin != checkpoint.origin {
+            } else if roots[state.size].map({ Data($0).base64EncodedString() }) != state.root
+                || state.origin != checkpoint.origin
+            {
                 report.misbehaviour = .init(kind: "fork", earlier: state.checkpoint, later: note.encoded)
             }
-            report.checks.append(.init(
-                name: "consistency with the last verified checkpoint", passed: report.misbehaviour == nil,
-                detail: report.misbehaviour.map { "\($0.kind): the log no longer extends the checkpoint of size \(state.size)" }
-                    ?? "size \(state.size) → \(checkpoint.size): the log extends it"))
+            report.checks.append(
+                .init(
+                    name: "consistency with the last verified checkpoint", passed: report.misbehaviour == nil,
+                    detail: report.misbehaviour.map {
+                        "\($0.kind): the log no longer extends the checkpoint of size \(state.size)"
+                    }
+                        ?? "size \(state.size) → \(checkpoint.size): the log extends it"))
         }
 
         // Tables against the log.
-        checkTables(source, schoolKeys: schoolKeys, releaseEntries: releaseEntries, purgeEntries: purgeEntries,
-                    problem: problem)
+        checkTables(
+            source, schoolKeys: schoolKeys, releaseEntries: releaseEntries, purgeEntries: purgeEntries,
+            problem: problem)
 
         // Records against the roots in the log.
         if let records {
-            try checkRecords(records, source: source, batches: batches, order: batchOrder, purged: purgeEntries,
-                             problem: problem)
+            try checkRecords(
+                records, source: source, batches: batches, order: batchOrder, purged: purgeEntries,
+                problem: problem)
         }
 
         // Retention.
@@ -249,18 +278,26 @@ public struct AuditVerifier {
                 guard let info = batches[batch], let received = Timestamp.parse(info.time) else { continue }
                 let age = Int(now.timeIntervalSince(received) / 86_400)
                 if age > days {
-                    report.retention.append(.init(batch: batch, school: info.school, received: info.time,
-                                                  records: info.records, ageDays: age))
+                    report.retention.append(
+                        .init(
+                            batch: batch, school: info.school, received: info.time,
+                            records: info.records, ageDays: age))
                 }
             }
         }
 
-        for name in ["hash chain", "signed checkpoint", "batch signatures", "releases against the policy", "policies",
-                     "schools", "tables against the log", "stored records"] where !report.checks.contains(where: { $0.name == name }) {
-            let mine = problems.filter { $0.check == name || (name == "tables against the log" && $0.check == "tables") }
+        for name in [
+            "hash chain", "signed checkpoint", "batch signatures", "releases against the policy", "policies",
+            "schools", "tables against the log", "stored records",
+        ] where !report.checks.contains(where: { $0.name == name }) {
+            let mine = problems.filter {
+                $0.check == name || (name == "tables against the log" && $0.check == "tables")
+            }
             if name == "stored records" && records == nil { continue }
-            report.checks.append(.init(name: name, passed: mine.isEmpty,
-                                       detail: mine.isEmpty ? "ok" : "\(mine.count) problem(s)"))
+            report.checks.append(
+                .init(
+                    name: name, passed: mine.isEmpty,
+                    detail: mine.isEmpty ? "ok" : "\(mine.count) problem(s)"))
         }
         report.problems = problems
         report.notes = notes
@@ -278,36 +315,45 @@ public struct AuditVerifier {
     }
 
     /// A release entry against the policy in force.
-    private func checkRelease(_ entry: AuditEntry, policy: Policy?, spent: inout Int64, report: inout AuditReport,
-                              problem: (String, String, Int64?, String?) -> Void,
-                              note: (String, String, Int64?, String?) -> Void)
-    {
+    private func checkRelease(
+        _ entry: AuditEntry, policy: Policy?, spent: inout Int64, report: inout AuditReport,
+        problem: (String, String, Int64?, String?) -> Void,
+        note: (String, String, Int64?, String?) -> Void
+    ) {
         let d = entry.details
         guard let policy else {
             problem("releases against the policy", "a release precedes any policy in the log", entry.index, nil)
             return
         }
         guard let cells = Int(d["cells"] ?? ""), let countsText = d["cell_counts"], d["release_sha256"] != nil else {
-            note("releases against the policy", "release entry \(entry.index) does not bind its release (no SHA-256 or "
-                 + "cell counts): made before the log bound its data", entry.index, nil)
+            note(
+                "releases against the policy",
+                "release entry \(entry.index) does not bind its release (no SHA-256 or "
+                    + "cell counts): made before the log bound its data", entry.index, nil)
             return
         }
         let counts = countsText.isEmpty ? [] : countsText.split(separator: ",").map { Int($0) ?? -1 }
         guard counts.count == cells else {
-            problem("releases against the policy", "release entry \(entry.index) lists \(counts.count) cell counts for "
+            problem(
+                "releases against the policy",
+                "release entry \(entry.index) lists \(counts.count) cell counts for "
                     + "\(cells) cells", entry.index, nil)
             return
         }
         report.releasedCells += cells
         if let small = counts.first(where: { $0 < policy.minCellSize }) {
-            problem("releases against the policy", "release entry \(entry.index) released a cell of \(small) records; "
+            problem(
+                "releases against the policy",
+                "release entry \(entry.index) released a cell of \(small) records; "
                     + "K-MIN in force is \(policy.minCellSize)", entry.index, nil)
         }
         if let suppressed = d["suppressed"], !suppressed.isEmpty {
             for part in suppressed.split(separator: ",") {
                 let pair = part.split(separator: ":")
                 guard pair.count == 2, Self.knownRules.contains(String(pair[0])), let n = Int(pair[1]), n > 0 else {
-                    problem("releases against the policy", "release entry \(entry.index) withholds cells under an "
+                    problem(
+                        "releases against the policy",
+                        "release entry \(entry.index) withholds cells under an "
                             + "unknown rule", entry.index, nil)
                     continue
                 }
@@ -316,24 +362,29 @@ public struct AuditVerifier {
         }
         if let rho = d["dp_rho"] {
             guard let dp = policy.differentialPrivacy else {
-                problem("releases against the policy", "release entry \(entry.index) is noisy under a policy without DP",
-                        entry.index, nil)
+                problem(
+                    "releases against the policy", "release entry \(entry.index) is noisy under a policy without DP",
+                    entry.index, nil)
                 return
             }
             spent += Self.nano(rho) ?? Int64.max / 2
             if spent > dp.rhoTotalNano {
-                problem("releases against the policy", "release entry \(entry.index) exceeds the privacy budget",
-                        entry.index, nil)
+                problem(
+                    "releases against the policy", "release entry \(entry.index) exceeds the privacy budget",
+                    entry.index, nil)
             }
         } else if policy.differentialPrivacy != nil && cells > 0 {
-            problem("releases against the policy", "release entry \(entry.index) is exact under a DP policy",
-                    entry.index, nil)
+            problem(
+                "releases against the policy", "release entry \(entry.index) is exact under a DP policy",
+                entry.index, nil)
         }
     }
 
     static func nano(_ decimal: String) -> Int64? {
         let parts = decimal.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let whole = Int64(parts[0]), whole >= 0, whole <= 1_000_000 else { return nil }
+        guard (1...2).contains(parts.count), let whole = Int64(parts[0]), whole >= 0, whole <= 1_000_000 else {
+            return nil
+        }
         var fraction: Int64 = 0
         if parts.count == 2 {
             guard parts[1].count <= 9, let f = Int64(parts[1]) else { return nil }
@@ -343,16 +394,18 @@ public struct AuditVerifier {
         return whole * 1_000_000_000 + fraction
     }
 
-    private func checkTables(_ source: some AuditSource, schoolKeys: [String: (key: [UInt8], attributes: String)],
-                             releaseEntries: [Int64: [String: String]], purgeEntries: [String: Int64],
-                             problem: (String, String, Int64?, String?) -> Void)
-    {
+    private func checkTables(
+        _ source: some AuditSource, schoolKeys: [String: (key: [UInt8], attributes: String)],
+        releaseEntries: [Int64: [String: String]], purgeEntries: [String: Int64],
+        problem: (String, String, Int64?, String?) -> Void
+    ) {
         let check = "tables against the log"
         do {
             let schools = try source.schools()
             for row in schools {
                 guard let logged = schoolKeys[row.id] else {
-                    problem(check, "school \(row.id) is in the schools table but was never registered in the log", nil, nil)
+                    problem(
+                        check, "school \(row.id) is in the schools table but was never registered in the log", nil, nil)
                     continue
                 }
                 if row.signingPublicKey != Hex.encode(logged.key) || row.attributes != logged.attributes {
@@ -366,7 +419,9 @@ public struct AuditVerifier {
             var seen = Set<Int64>()
             for release in try source.releases() {
                 guard let d = releaseEntries[release.logIndex], d["release"] == release.id else {
-                    problem(check, "release \(release.id.prefix(12)) is stored under log index \(release.logIndex), "
+                    problem(
+                        check,
+                        "release \(release.id.prefix(12)) is stored under log index \(release.logIndex), "
                             + "which records no such release", release.logIndex, nil)
                     continue
                 }
@@ -375,27 +430,34 @@ public struct AuditVerifier {
                 let counts = countsText.isEmpty ? [] : countsText.split(separator: ",").map(String.init)
                 let digests = members.isEmpty ? [] : members.split(separator: ",").map(String.init)
                 guard release.cells.map({ String($0.count) }) == counts else {
-                    problem(check, "release \(release.id.prefix(12))'s stored cells differ from its entry", release.logIndex, nil)
+                    problem(
+                        check, "release \(release.id.prefix(12))'s stored cells differ from its entry",
+                        release.logIndex, nil)
                     continue
                 }
                 for (cell, digest) in zip(release.cells, digests) {
                     let known = cell.atoms.compactMap { atoms[$0] }
                     guard known.count == cell.atoms.count, Set(cell.atoms).count == cell.atoms.count,
-                          known.reduce(0, { $0 + $1.count }) == cell.count
+                        known.reduce(0, { $0 + $1.count }) == cell.count
                     else {
-                        problem(check, "a stored cell of release \(release.id.prefix(12)) names atoms that do not add up to "
+                        problem(
+                            check,
+                            "a stored cell of release \(release.id.prefix(12)) names atoms that do not add up to "
                                 + "its records", release.logIndex, nil)
                         continue
                     }
                     let atomDigests = known.sorted { $0.id < $1.id }.map { Hex.decode($0.digest) ?? [] }
                     if Hex.encode(RecordLeaf.digest(atomDigests)) != digest {
-                        problem(check, "a stored cell of release \(release.id.prefix(12)) does not cover the records "
+                        problem(
+                            check,
+                            "a stored cell of release \(release.id.prefix(12)) does not cover the records "
                                 + "its entry says", release.logIndex, nil)
                     }
                 }
             }
             for index in Set(releaseEntries.keys).subtracting(seen) {
-                problem(check, "the release recorded at log index \(index) is missing from the releases table", index, nil)
+                problem(
+                    check, "the release recorded at log index \(index) is missing from the releases table", index, nil)
             }
             let purged = try source.purged()
             for row in purged where purgeEntries[row.batch] != row.logIndex {
@@ -409,23 +471,27 @@ public struct AuditVerifier {
         }
     }
 
-    private func checkRecords(_ records: any RecordSource, source: some AuditSource, batches: [String: BatchInfo],
-                              order: [String], purged: [String: Int64],
-                              problem: (String, String, Int64?, String?) -> Void) throws
-    {
+    private func checkRecords(
+        _ records: any RecordSource, source: some AuditSource, batches: [String: BatchInfo],
+        order: [String], purged: [String: Int64],
+        problem: (String, String, Int64?, String?) -> Void
+    ) throws {
         let check = "stored records"
         var derivedAtoms: [Int64: (batch: String, subject: String, attributes: String, leaves: [[UInt8]])] = [:]
         for batch in order {
             guard let info = batches[batch], let root = info.root else { continue }
             let leaves = try records.leaves(batch: batch)
             if let leaves, Hex.encode(MerkleTree.root(leaves)) != root {
-                problem(check, "batch \(batch.prefix(16)): its stored leaves do not match the root in entry \(info.entry)",
-                        info.entry, batch)
+                problem(
+                    check, "batch \(batch.prefix(16)): its stored leaves do not match the root in entry \(info.entry)",
+                    info.entry, batch)
             }
             let rows = try records.records(batch: batch) ?? []
             if purged[batch] != nil {
                 if !rows.isEmpty {
-                    problem(check, "batch \(batch.prefix(16)) was purged (entry \(purged[batch]!)) but \(rows.count) of "  // safe: checked
+                    problem(
+                        check,
+                        "batch \(batch.prefix(16)) was purged (entry \(purged[batch]!)) but \(rows.count) of "  // safe: checked
                             + "its records are still stored", info.entry, batch)
                 }
                 if leaves == nil {
@@ -437,8 +503,9 @@ public struct AuditVerifier {
             var malformed = false
             for row in rows {
                 guard let pseudonym = Hex.decode(row.pseudonym), let ciphertext = Data(base64Encoded: row.ciphertext),
-                      let leaf = try? RecordLeaf.data(pseudonym: pseudonym, subject: row.subject,
-                                                      canonicalAttributes: row.attributes, ciphertext: Array(ciphertext))
+                    let leaf = try? RecordLeaf.data(
+                        pseudonym: pseudonym, subject: row.subject,
+                        canonicalAttributes: row.attributes, ciphertext: Array(ciphertext))
                 else {
                     malformed = true
                     continue
@@ -447,8 +514,9 @@ public struct AuditVerifier {
                 if let atom = row.atom {
                     var a = derivedAtoms[atom] ?? (batch, row.subject, row.attributes, [])
                     if a.batch != batch || a.subject != row.subject || a.attributes != row.attributes {
-                        problem(check, "batch \(batch.prefix(16)): a record is filed under an atom of other records",
-                                info.entry, batch)
+                        problem(
+                            check, "batch \(batch.prefix(16)): a record is filed under an atom of other records",
+                            info.entry, batch)
                     }
                     a.leaves.append(leaf)
                     derivedAtoms[atom] = a
@@ -458,7 +526,9 @@ public struct AuditVerifier {
                 problem(check, "batch \(batch.prefix(16)): a stored record is malformed", info.entry, batch)
             }
             if Hex.encode(MerkleTree.root(derived)) != root || rows.count != info.records {
-                problem(check, "batch \(batch.prefix(16)) (entry \(info.entry)): the stored records do not re-derive the "
+                problem(
+                    check,
+                    "batch \(batch.prefix(16)) (entry \(info.entry)): the stored records do not re-derive the "
                         + "signed record root: a record was edited, deleted, inserted or swapped", info.entry, batch)
             }
         }
@@ -469,7 +539,9 @@ public struct AuditVerifier {
                 continue
             }
             if derived.leaves.count != atom.count || Hex.encode(RecordLeaf.digest(derived.leaves)) != atom.digest
-                || derived.subject != atom.subject || derived.attributes != atom.attributes || derived.batch != atom.batch {
+                || derived.subject != atom.subject || derived.attributes != atom.attributes
+                || derived.batch != atom.batch
+            {
                 problem(check, "atom \(atom.id) does not match its records", nil, atom.batch)
             }
         }

@@ -86,12 +86,22 @@ public struct ExportDirectory: AuditSource, RecordSource {
         return String(decoding: data, as: UTF8.self)
     }
 
-    public func checkpoints() throws -> [AuditExport.CheckpointRow] { try rows(AuditExport.checkpointsFile, AuditExport.CheckpointRow.self) }
-    public func cosignatures() throws -> [AuditExport.CosignatureRow] { try rows(AuditExport.cosignaturesFile, AuditExport.CosignatureRow.self) }
-    public func schools() throws -> [AuditExport.SchoolRow] { try rows(AuditExport.schoolsFile, AuditExport.SchoolRow.self) }
-    public func releases() throws -> [AuditExport.ReleaseRow] { try rows(AuditExport.releasesFile, AuditExport.ReleaseRow.self) }
+    public func checkpoints() throws -> [AuditExport.CheckpointRow] {
+        try rows(AuditExport.checkpointsFile, AuditExport.CheckpointRow.self)
+    }
+    public func cosignatures() throws -> [AuditExport.CosignatureRow] {
+        try rows(AuditExport.cosignaturesFile, AuditExport.CosignatureRow.self)
+    }
+    public func schools() throws -> [AuditExport.SchoolRow] {
+        try rows(AuditExport.schoolsFile, AuditExport.SchoolRow.self)
+    }
+    public func releases() throws -> [AuditExport.ReleaseRow] {
+        try rows(AuditExport.releasesFile, AuditExport.ReleaseRow.self)
+    }
     public func atoms() throws -> [AuditExport.AtomRow] { try rows(AuditExport.atomsFile, AuditExport.AtomRow.self) }
-    public func purged() throws -> [AuditExport.PurgeRow] { try rows(AuditExport.purgedFile, AuditExport.PurgeRow.self) }
+    public func purged() throws -> [AuditExport.PurgeRow] {
+        try rows(AuditExport.purgedFile, AuditExport.PurgeRow.self)
+    }
 
     /// Batch ids are 64 hex digits; anything else never names a file.
     static func safeBatch(_ batch: String) -> Bool { batch.count == 64 && batch.allSatisfy(\.isHexDigit) }

@@ -67,34 +67,44 @@ extension Vault {
     }
 
     static func schoolRows(_ db: Database) throws -> [AuditExport.SchoolRow] {
-        try Row.fetchAll(db, sql: "SELECT id, attributes, signing_public_key, registered FROM schools ORDER BY id").map {
-            AuditExport.SchoolRow(id: $0[0], attributes: $0[1], signingPublicKey: Hex.encode(Array($0[2] as Data)),
-                                  registered: $0[3])
+        try Row.fetchAll(db, sql: "SELECT id, attributes, signing_public_key, registered FROM schools ORDER BY id").map
+        {
+            AuditExport.SchoolRow(
+                id: $0[0], attributes: $0[1], signingPublicKey: Hex.encode(Array($0[2] as Data)),
+                registered: $0[3])
         }
     }
 
     static func releaseRows(_ db: Database) throws -> [AuditExport.ReleaseRow] {
         var releases: [AuditExport.ReleaseRow] = []
-        for row in try Row.fetchAll(db, sql: "SELECT id, log_index, created, query, dp_rho_nano FROM releases ORDER BY log_index") {
+        for row in try Row.fetchAll(
+            db, sql: "SELECT id, log_index, created, query, dp_rho_nano FROM releases ORDER BY log_index")
+        {
             let id: String = row[0]
             let cells = try Row.fetchAll(
                 db, sql: "SELECT cell_key, record_count, atoms FROM release_cells WHERE release_id = ? ORDER BY rowid",
                 arguments: [id]
             ).map { cell in
-                AuditExport.CellRow(key: cell[0], count: cell[1], atoms: try MemberSet.decode((cell[2] as Data?) ?? Data()))
+                AuditExport.CellRow(
+                    key: cell[0], count: cell[1], atoms: try MemberSet.decode((cell[2] as Data?) ?? Data()))
             }
-            releases.append(AuditExport.ReleaseRow(id: id, logIndex: row[1], created: row[2], query: row[3],
-                                                   dpRhoNano: row[4], cells: cells))
+            releases.append(
+                AuditExport.ReleaseRow(
+                    id: id, logIndex: row[1], created: row[2], query: row[3],
+                    dpRhoNano: row[4], cells: cells))
         }
         return releases
     }
 
     static func atomRows(_ db: Database) throws -> [AuditExport.AtomRow] {
-        try Row.fetchAll(db, sql: "SELECT id, batch_id, school_id, subject, attrs, record_count, digest FROM atoms ORDER BY id")
-            .map {
-                AuditExport.AtomRow(id: $0[0], batch: $0[1], school: $0[2], subject: $0[3], attributes: $0[4],
-                                    count: $0[5], digest: Hex.encode(Array(($0[6] as Data?) ?? Data())))
-            }
+        try Row.fetchAll(
+            db, sql: "SELECT id, batch_id, school_id, subject, attrs, record_count, digest FROM atoms ORDER BY id"
+        )
+        .map {
+            AuditExport.AtomRow(
+                id: $0[0], batch: $0[1], school: $0[2], subject: $0[3], attributes: $0[4],
+                count: $0[5], digest: Hex.encode(Array(($0[6] as Data?) ?? Data())))
+        }
     }
 
     static func purgeRows(_ db: Database) throws -> [AuditExport.PurgeRow] {
@@ -104,17 +114,22 @@ extension Vault {
 
     static func forEachRecordRow(_ db: Database, batch: String, _ body: (AuditExport.RecordRow) throws -> Void) throws {
         let rows = try Row.fetchCursor(
-            db, sql: "SELECT rowid, pseudonym, subject, attrs, ciphertext, atom_id FROM records WHERE batch_id = ? ORDER BY rowid",
+            db,
+            sql:
+                "SELECT rowid, pseudonym, subject, attrs, ciphertext, atom_id FROM records WHERE batch_id = ? ORDER BY rowid",
             arguments: [batch])
         while let row = try rows.next() {
-            try body(AuditExport.RecordRow(
-                rowid: row[0], pseudonym: Hex.encode(Array(row[1] as Data)), subject: row[2], attributes: row[3],
-                ciphertext: (row[4] as Data).base64EncodedString(), atom: row[5]))
+            try body(
+                AuditExport.RecordRow(
+                    rowid: row[0], pseudonym: Hex.encode(Array(row[1] as Data)), subject: row[2], attributes: row[3],
+                    ciphertext: (row[4] as Data).base64EncodedString(), atom: row[5]))
         }
     }
 
     static func leafRows(_ db: Database, batch: String) throws -> [[UInt8]]? {
-        guard let blob = try Data.fetchOne(db, sql: "SELECT leaves FROM batch_leaves WHERE batch_id = ?", arguments: [batch])
+        guard
+            let blob = try Data.fetchOne(
+                db, sql: "SELECT leaves FROM batch_leaves WHERE batch_id = ?", arguments: [batch])
         else { return nil }
         let bytes = Array(blob)
         return stride(from: 0, to: bytes.count - bytes.count % 32, by: 32).map { Array(bytes[$0..<($0 + 32)]) }

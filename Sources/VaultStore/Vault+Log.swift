@@ -36,22 +36,26 @@ public enum LogKey {
         let line = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard line.count <= 512, line.hasPrefix("PRIVATE+KEY+") else { throw bad }
         // The name and hash contain no "+"; the base64 key may.
-        let parts = line.dropFirst("PRIVATE+KEY+".count).split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
+        let parts = line.dropFirst("PRIVATE+KEY+".count).split(
+            separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, let raw = Data(base64Encoded: String(parts[2])), raw.count == 33, raw.first == 1 else {
             throw bad
         }
         do {
-            let signer = NoteSigner(name: String(parts[0]), privateKey: try Ed25519.PrivateKey(rawRepresentation: Array(raw.dropFirst())))
+            let signer = NoteSigner(
+                name: String(parts[0]), privateKey: try Ed25519.PrivateKey(rawRepresentation: Array(raw.dropFirst())))
             guard String(format: "%08x", signer.verifierKey.keyHash) == parts[1] else { throw bad }
             return signer
         } catch { throw bad }
     }
 
     /// Writes a new key file (0600) into `directory`; refuses to replace one. Returns the signer.
-    static func write(name: String, privateKey: Ed25519.PrivateKey, in directory: URL) throws(StoreError) -> NoteSigner {
+    static func write(name: String, privateKey: Ed25519.PrivateKey, in directory: URL) throws(StoreError) -> NoteSigner
+    {
         do {
-            try AtomicFile.write(Data(encode(name: name, privateKey: privateKey).utf8),
-                                 to: directory.appendingPathComponent(fileName), mode: 0o600, overwrite: false)
+            try AtomicFile.write(
+                Data(encode(name: name, privateKey: privateKey).utf8),
+                to: directory.appendingPathComponent(fileName), mode: 0o600, overwrite: false)
         } catch { throw StoreError(.io, "cannot write the log key: \(error.description)") }
         return NoteSigner(name: name, privateKey: privateKey)
     }
@@ -73,8 +77,10 @@ extension Vault {
     /// write leaves a signed checkpoint of the whole log.
     func writeLogged<T>(_ body: (Database) throws -> T) throws -> T {
         guard logSigner != nil else {
-            throw StoreError(.io, "\(LogKey.fileName) is missing from the vault directory: the vault cannot sign its log, "
-                             + "so it accepts no writes (restore the file from backup)")
+            throw StoreError(
+                .io,
+                "\(LogKey.fileName) is missing from the vault directory: the vault cannot sign its log, "
+                    + "so it accepts no writes (restore the file from backup)")
         }
         return try pool.write { db in
             let result = try body(db)
@@ -91,11 +97,15 @@ extension Vault {
         if let row = try Row.fetchOne(db, sql: "SELECT size, range FROM log_state WHERE id = 1") {
             size = row[0]
             range = try JSONDecoder().decode(CompactMerkleRange.self, from: row[1] as Data)
-            guard range.size == size else { throw StoreError(.audit, "the stored log tree is inconsistent; run `vault check`") }
+            guard range.size == size else {
+                throw StoreError(.audit, "the stored log tree is inconsistent; run `vault check`")
+            }
         }
-        let insertNode = try db.makeStatement(sql: "INSERT OR REPLACE INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)")
-        let entries = try Row.fetchCursor(db, sql: "SELECT idx, hash FROM audit_log WHERE idx > ? ORDER BY idx",
-                                          arguments: [size])
+        let insertNode = try db.makeStatement(
+            sql: "INSERT OR REPLACE INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)")
+        let entries = try Row.fetchCursor(
+            db, sql: "SELECT idx, hash FROM audit_log WHERE idx > ? ORDER BY idx",
+            arguments: [size])
         var appended = false
         while let row = try entries.next() {
             let index: Int64 = row[0]
@@ -110,23 +120,27 @@ extension Vault {
         }
         guard appended else { return }
         try db.execute(
-            sql: "INSERT INTO log_state (id, size, range) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET size = excluded.size, range = excluded.range",
+            sql:
+                "INSERT INTO log_state (id, size, range) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET size = excluded.size, range = excluded.range",
             arguments: [size, try JSONEncoder().encode(range)])
         guard let signer else { return }
         let note = try Checkpoint(origin: signer.name, size: size, rootHash: range.root()).signedNote(signers: [signer])
-        try db.execute(sql: "INSERT OR REPLACE INTO checkpoints (size, note, created) VALUES (?, ?, ?)",
-                       arguments: [size, note.encoded, Timestamp.now()])
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO checkpoints (size, note, created) VALUES (?, ?, ?)",
+            arguments: [size, note.encoded, Timestamp.now()])
     }
 
     /// The latest signed checkpoint, with its stored cosignature lines appended (as served to bureaus).
     public func latestCheckpointNote() throws(StoreError) -> String? {
         do {
             return try pool.read { db in
-                guard let row = try Row.fetchOne(db, sql: "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
+                guard
+                    let row = try Row.fetchOne(db, sql: "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
                 else { return nil }
                 let size: Int64 = row[0]
-                let lines = try String.fetchAll(db, sql: "SELECT line FROM cosignatures WHERE size = ? ORDER BY witness",
-                                                arguments: [size])
+                let lines = try String.fetchAll(
+                    db, sql: "SELECT line FROM cosignatures WHERE size = ? ORDER BY witness",
+                    arguments: [size])
                 let note: String = row[1]
                 return lines.isEmpty ? note : note + lines.map { $0 + "\n" }.joined()
             }
@@ -138,14 +152,20 @@ extension Vault {
         do {
             try pool.write { db in
                 // The line parses as one more signature line of the checkpoint's note.
-                guard let note = try String.fetchOne(db, sql: "SELECT note FROM checkpoints WHERE size = ?", arguments: [size]),
-                      !line.contains("\n"), let parsed = try? SignedNote(parsing: note + line + "\n"),
-                      let checkpoint = try? Checkpoint(parsing: parsed.text),
-                      let signature = parsed.signature(name: witness.name, keyHash: witness.keyHash),
-                      Cosignature.verify(signature, checkpoint: checkpoint, witnessKey: witness).valid
-                else { throw StoreError(.invalidRelease, "the cosignature does not verify for the checkpoint of size \(size)") }
-                try db.execute(sql: "INSERT OR REPLACE INTO cosignatures (size, witness, line) VALUES (?, ?, ?)",
-                               arguments: [size, witness.name, line])
+                guard
+                    let note = try String.fetchOne(
+                        db, sql: "SELECT note FROM checkpoints WHERE size = ?", arguments: [size]),
+                    !line.contains("\n"), let parsed = try? SignedNote(parsing: note + line + "\n"),
+                    let checkpoint = try? Checkpoint(parsing: parsed.text),
+                    let signature = parsed.signature(name: witness.name, keyHash: witness.keyHash),
+                    Cosignature.verify(signature, checkpoint: checkpoint, witnessKey: witness).valid
+                else {
+                    throw StoreError(
+                        .invalidRelease, "the cosignature does not verify for the checkpoint of size \(size)")
+                }
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO cosignatures (size, witness, line) VALUES (?, ?, ?)",
+                    arguments: [size, witness.name, line])
             }
         } catch { throw StoreError.wrap(error) }
     }
@@ -156,8 +176,10 @@ struct StoredLogNodes: MerkleNodeSource {
     let db: Database
 
     func nodeHash(level: Int, index: Int64) throws -> [UInt8] {
-        guard let hash = try Data.fetchOne(db, sql: "SELECT hash FROM log_nodes WHERE level = ? AND idx = ?",
-                                           arguments: [level, index]), hash.count == 32
+        guard
+            let hash = try Data.fetchOne(
+                db, sql: "SELECT hash FROM log_nodes WHERE level = ? AND idx = ?",
+                arguments: [level, index]), hash.count == 32
         else { throw AuditError(.nodeUnavailable, "the log has no stored subtree at level \(level), index \(index)") }
         return Array(hash)
     }

@@ -17,12 +17,14 @@ extension Vault {
     ///
     /// - Throws: `.database`; `.io` for a cutoff in the future.
     @discardableResult
-    public func purge(before cutoff: Date, dryRun: Bool = false, now: Date = Date()) throws(StoreError) -> PurgeSummary {
+    public func purge(before cutoff: Date, dryRun: Bool = false, now: Date = Date()) throws(StoreError) -> PurgeSummary
+    {
         guard cutoff <= now else { throw StoreError(.io, "the cutoff date is in the future") }
         do {
             let due = try pool.read { db in
                 try Row.fetchAll(
-                    db, sql: """
+                    db,
+                    sql: """
                         SELECT id, received, record_count FROM batches
                         WHERE id NOT IN (SELECT batch_id FROM purged_batches) ORDER BY log_index
                         """
@@ -41,8 +43,10 @@ extension Vault {
                     try db.execute(sql: "DELETE FROM records WHERE batch_id = ?", arguments: [batch.id])
                     let entry = try AuditLog.append(
                         db, kind: .batchPurged,
-                        details: ["batch": batch.id, "records": String(batch.records),
-                                  "before": Timestamp.format(cutoff), "reason": "retention"])
+                        details: [
+                            "batch": batch.id, "records": String(batch.records),
+                            "before": Timestamp.format(cutoff), "reason": "retention",
+                        ])
                     try db.execute(
                         sql: "INSERT INTO purged_batches (batch_id, records, log_index) VALUES (?, ?, ?)",
                         arguments: [batch.id, batch.records, entry.index])
