@@ -58,7 +58,8 @@ extension CLIError {
         case .exists: self.init("\(what) already exists: \(error.path) (remove it or pass --force)")
         case .noDirectory: self.init("directory does not exist: \(error.path)")
         case .io: self.init("could not write \(what) to \(error.path): \(error.reason); any earlier file is unchanged")
-        case .notDurable: self.init("wrote \(what) to \(error.path), but \(error.reason); check the disk before relying on it")
+        case .notDurable:
+            self.init("wrote \(what) to \(error.path), but \(error.reason); check the disk before relying on it")
         }
     }
 }
