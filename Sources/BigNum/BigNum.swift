@@ -154,8 +154,11 @@ public struct BigNum: Sendable {
             throw BigNumError(.tooLarge, "a width of \(width) bytes is out of range")
         }
         var out = [UInt8](repeating: 0, count: width)
-        let written = out.withUnsafeMutableBufferPointer { BN_bn2binpad(storage.bn, $0.baseAddress, Int32(width)) }  // checked
-        try OpenSSLCall.check(written, equals: Int32(width), "BN_bn2binpad", .tooLarge, "value does not fit in \(width) bytes")
+        let written = out.withUnsafeMutableBufferPointer {
+            BN_bn2binpad(storage.bn, $0.baseAddress, Int32(width))  // checked: below
+        }
+        try OpenSSLCall.check(written, equals: Int32(width), "BN_bn2binpad", .tooLarge,
+                              "value does not fit in \(width) bytes")
         return out
     }
 

@@ -143,7 +143,8 @@ public final class FixedBaseTable: @unchecked Sendable {
                 let selectedBytes = UnsafeRawPointer(selected).assumingMemoryBound(to: UInt8.self)
                 try OpenSSLCall.check(BN_lebin2bn(selectedBytes, Int32(limbs * 8), target), "BN_lebin2bn")
                 if i > 0 {
-                    try OpenSSLCall.check(BN_mod_mul_montgomery(acc, acc, sel, context.mont, ctx), "BN_mod_mul_montgomery")
+                    try OpenSSLCall.check(BN_mod_mul_montgomery(acc, acc, sel, context.mont, ctx),
+                                          "BN_mod_mul_montgomery")
                 }
             }
         }

@@ -9,7 +9,7 @@ import Darwin
 ///
 /// Every libcrypto function that can report failure is called as the first argument of one of these, so a new
 /// call cannot forget its return code (`Tests/CLITests/SourceHygieneTests.swift` refuses any other form, and
-/// `_ = BN_…`). There are exactly two kinds of failure:
+/// a result assigned to `_`). There are exactly two kinds of failure:
 ///
 /// - ``check(_:_:_:_:)``: the call can fail because of its arguments or the system — an inverse that does not
 ///   exist, an exponentiation, decoding, the random number generator. OpenSSL's error queue is cleared and a typed

@@ -42,7 +42,8 @@ public struct ProductAccumulator: ~Copyable {
             throw BigNumError(.invalidArgument, "value is not in 1 ..< m")
         }
         let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        try OpenSSLCall.check(BN_bin2bn(base, Int32(bytes.count), scratch), "BN_bin2bn", .internalFailure, "out of memory")
+        try OpenSSLCall.check(BN_bin2bn(base, Int32(bytes.count), scratch), "BN_bin2bn", .internalFailure,
+                              "out of memory")
         try absorbScratch()
     }
 

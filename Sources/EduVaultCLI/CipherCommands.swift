@@ -113,7 +113,9 @@ struct AddCommand: AsyncParsableCommand {
         CiphertextIO.print(.init(ciphertext: try publicKey.rerandomize(sum), exponent: x.exponent), key: publicKey)
     }
 
-    private func lower(_ x: PaillierJSON.EncryptedNumber, to e: Int, _ key: PublicKey) throws -> PaillierJSON.EncryptedNumber {
+    private func lower(_ x: PaillierJSON.EncryptedNumber, to e: Int, _ key: PublicKey) throws
+        -> PaillierJSON.EncryptedNumber
+    {
         // Both exponents come from files the decoder bounded to ±limit; check anyway, so the factor stays bounded.
         let (delta, overflow) = x.exponent.subtractingReportingOverflow(e)
         guard !overflow, delta >= 0, delta <= 2 * EncodedNumber.exponentLimit else {

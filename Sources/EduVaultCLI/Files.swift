@@ -3,11 +3,16 @@ import VaultModel
 
 /// File helpers with the error messages a user needs.
 enum Files {
-    /// Reads a whole (small) file, or standard input for `-`.
+    /// Reads a whole (small) file, or standard input for `-`, never more than `limit` bytes: a longer input is
+    /// refused after reading `limit + 1` bytes, whatever size the file claims or grows to.
     static func read(_ path: String, what: String, limit: Int = 16 << 20) throws -> Data {
         if path == "-" {
-            let data = FileHandle.standardInput.readDataToEndOfFile()
+            let data: Data
+            do { data = try FileHandle.standardInput.read(upToCount: limit + 1) ?? Data() } catch {
+                throw CLIError("cannot read the \(what) from standard input")
+            }
             guard !data.isEmpty else { throw CLIError("no \(what) on standard input") }
+            guard data.count <= limit else { throw CLIError("the \(what) on standard input is too large") }
             return data
         }
         let url = URL(fileURLWithPath: path)
@@ -16,13 +21,15 @@ enum Files {
             throw CLIError("\(what) file not found: \(path)")
         }
         guard !isDir.boolValue else { throw CLIError("\(what) path is a directory, not a file: \(path)") }
-        guard let attrs = try? FileManager.default.attributesOfItem(atPath: url.path),
-              let size = attrs[.size] as? NSNumber
-        else { throw CLIError("cannot read \(what) file: \(path)") }
-        guard size.intValue <= limit else { throw CLIError("\(what) file is too large: \(path)") }
-        guard let data = FileManager.default.contents(atPath: url.path) else {
+        let data: Data
+        do {
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            data = try handle.read(upToCount: limit + 1) ?? Data()
+        } catch {
             throw CLIError("cannot read \(what) file (permissions?): \(path)")
         }
+        guard data.count <= limit else { throw CLIError("\(what) file is too large: \(path)") }
         return data
     }
 
@@ -51,7 +58,8 @@ extension CLIError {
         case .exists: self.init("\(what) already exists: \(error.path) (remove it or pass --force)")
         case .noDirectory: self.init("directory does not exist: \(error.path)")
         case .io: self.init("could not write \(what) to \(error.path): \(error.reason); any earlier file is unchanged")
-        case .notDurable: self.init("wrote \(what) to \(error.path), but \(error.reason); check the disk before relying on it")
+        case .notDurable:
+            self.init("wrote \(what) to \(error.path), but \(error.reason); check the disk before relying on it")
         }
     }
 }

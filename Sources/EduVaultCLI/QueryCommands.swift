@@ -307,8 +307,18 @@ enum ReleaseFormatter {
 
     static func csv(_ r: DecryptedRelease) -> String {
         let attrs = r.release.query.cellAttributes
+        // Byte-level, not String.contains/replacingOccurrences: a comma or quote followed by a combining mark is one
+        // grapheme cluster, which those do not see, and the field would spill into the next column.
         func field(_ s: String) -> String {
-            s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+            let special: Set<UInt8> = [UInt8(ascii: ","), UInt8(ascii: "\""), UInt8(ascii: "\n"), UInt8(ascii: "\r")]
+            guard s.utf8.contains(where: special.contains) else { return s }
+            var bytes: [UInt8] = [UInt8(ascii: "\"")]
+            for byte in s.utf8 {
+                bytes.append(byte)
+                if byte == UInt8(ascii: "\"") { bytes.append(byte) }
+            }
+            bytes.append(UInt8(ascii: "\""))
+            return String(decoding: bytes, as: UTF8.self)
         }
         let noisy = r.release.noise != nil
         let extra = noisy ? ["mean_ci_low", "mean_ci_high", "sd_ci_low", "sd_ci_high"] : []

@@ -289,8 +289,9 @@ struct SchoolEncrypt: AsyncParsableCommand {
             let csv = try ScoreCSV(url: inputURL, schema: schema)
             while let row = try csv.next() {
                 guard rows < BatchReader.maxRecords else {
-                    throw CLIError("\(inputURL.lastPathComponent) has more than \(BatchReader.maxRecords) rows, the most "
-                                   + "one batch may hold; split it into several files; nothing was encrypted")
+                    throw CLIError(
+                        "\(inputURL.lastPathComponent) has more than \(BatchReader.maxRecords) rows, the most one "
+                            + "batch may hold; split it into several files; nothing was encrypted")
                 }
                 rows += 1
                 subjects[row.subject, default: 0] += 1

@@ -124,7 +124,8 @@ extension PublicKey {
     public func negate(_ a: Ciphertext) throws(PaillierError) -> Ciphertext {
         do { return Ciphertext(unchecked: try a.value.inverse(modulo: nSquared)) } catch {
             if error.code == .invalidArgument {
-                throw PaillierError(.invalidCiphertext, "the ciphertext has no inverse modulo n², so it cannot be negated")
+                throw PaillierError(.invalidCiphertext,
+                                    "the ciphertext has no inverse modulo n², so it cannot be negated")
             }
             throw PaillierError(.internalFailure, "negation failed: \(error.message)")
         }

@@ -25,7 +25,7 @@ public struct EncodedNumber: Sendable, Equatable {
     static func checkExponent(_ exponent: Int) throws(PaillierError) {
         guard isValidExponent(exponent) else {
             throw PaillierError(.invalidPlaintext,
-                                "the exponent is outside -\(exponentLimit)…\(exponentLimit), the range EduVault accepts")
+                                "the exponent is outside ±\(exponentLimit), the range EduVault accepts")
         }
     }
 

@@ -83,7 +83,8 @@ public enum PaillierJSON {
         throws(PaillierError) -> Data
     {
         let (p, q) = key.factors
-        var secret = Array(try serialize(["p": Base64URL.encode(p.bigEndianBytes), "q": Base64URL.encode(q.bigEndianBytes)]))
+        let factors = ["p": Base64URL.encode(p.bigEndianBytes), "q": Base64URL.encode(q.bigEndianBytes)]
+        var secret = Array(try serialize(factors))
         defer { secureWipe(&secret) }
         let sealed: PassphraseSealing.Sealed
         do { sealed = try PassphraseSealing.seal(secret, passphrase: passphrase, cost: cost) } catch {
@@ -227,14 +228,15 @@ public enum PaillierJSON {
         // `magnitude`, not `abs`: abs(Int.min) traps, and "e" is whatever the file says.
         guard let e = object["e"] as? Int, e.magnitude <= UInt(exponentLimit) else {
             throw PaillierError(.malformedCiphertext,
-                                "the ciphertext's \"e\" must be an integer exponent between -\(exponentLimit) and \(exponentLimit)")
+                                "the ciphertext's \"e\" must be an integer exponent within ±\(exponentLimit)")
         }
         if let kid = object["key_id"] as? String, kid != key.keyID {
             throw PaillierError(.wrongKey, "the ciphertext was made under another key (\(kid)), not this one (\(key.keyID))")
         }
         // A value below n² has at most ⌊bits · log₁₀ 2⌋ + 1 digits; refuse longer text before converting it.
         guard v.utf8.count <= key.nSquared.bitCount * 30_103 / 100_000 + 2 else {
-            throw PaillierError(.invalidCiphertext, "the ciphertext is not below n² of this key (it has too many digits)")
+            throw PaillierError(.invalidCiphertext,
+                                "the ciphertext is not below n² of this key (it has too many digits)")
         }
         guard v.utf8.first != UInt8(ascii: "0") || v == "0", !v.hasPrefix("-0") else {
             throw PaillierError(.malformedCiphertext, "the ciphertext's \"v\" is not a canonical decimal (leading zeros)")

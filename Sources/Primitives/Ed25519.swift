@@ -27,7 +27,9 @@ public enum Ed25519 {
             var pub = [UInt8](repeating: 0, count: 32)
             var len = 32
             try OpenSSLCall.check(
-                pub.withUnsafeMutableBufferPointer { EVP_PKEY_get_raw_public_key(pkey, $0.baseAddress, &len) },  // checked
+                pub.withUnsafeMutableBufferPointer {
+                    EVP_PKEY_get_raw_public_key(pkey, $0.baseAddress, &len)  // checked: by the enclosing check
+                },
                 "EVP_PKEY_get_raw_public_key", .internalFailure, "could not derive the Ed25519 public key")
             try OpenSSLCall.check(len == 32 ? 1 : 0, "EVP_PKEY_get_raw_public_key", .internalFailure,
                                   "could not derive the Ed25519 public key")
@@ -49,7 +51,9 @@ public enum Ed25519 {
             var sig = [UInt8](repeating: 0, count: 64)
             var len = 64
             let signed = msg.withUnsafeBufferPointer { m in
-                sig.withUnsafeMutableBufferPointer { s in EVP_DigestSign(md, s.baseAddress, &len, m.baseAddress, m.count) }  // checked: below
+                sig.withUnsafeMutableBufferPointer { s in
+                    EVP_DigestSign(md, s.baseAddress, &len, m.baseAddress, m.count)  // checked: below
+                }
             }
             try OpenSSLCall.check(signed, "EVP_DigestSign", .internalFailure, "Ed25519 signing failed")
             try OpenSSLCall.check(len == 64 ? 1 : 0, "EVP_DigestSign", .internalFailure, "Ed25519 signing failed")

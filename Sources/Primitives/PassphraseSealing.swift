@@ -110,7 +110,8 @@ public enum PassphraseSealing {
     private static func gcm(encrypt: Bool, key: [UInt8], nonce: [UInt8], input: [UInt8], tag: [UInt8]?)
         throws(PrimitivesError) -> ([UInt8], [UInt8])
     {
-        guard input.count <= maxCiphertextBytes, key.count == 32, nonce.count == 12, tag == nil || tag?.count == 16 else {
+        guard input.count <= maxCiphertextBytes, key.count == 32, nonce.count == 12, tag == nil || tag?.count == 16
+        else {
             throw PrimitivesError(.invalidKey, "AES-256-GCM needs a 32-byte key, a 12-byte nonce and a 16-byte tag")
         }
         let ctx = try OpenSSLCall.check(EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new", .internalFailure, "out of memory")
@@ -124,7 +125,9 @@ public enum PassphraseSealing {
                               .internalFailure, "AES-GCM setup failed")
         try OpenSSLCall.check(
             key.withUnsafeBufferPointer { k in
-                nonce.withUnsafeBufferPointer { iv in EVP_CipherInit_ex(ctx, nil, nil, k.baseAddress, iv.baseAddress, enc) }  // checked
+                nonce.withUnsafeBufferPointer { iv in
+                    EVP_CipherInit_ex(ctx, nil, nil, k.baseAddress, iv.baseAddress, enc)  // checked
+                }
             }, "EVP_CipherInit_ex", .internalFailure, "AES-GCM setup failed")
         try OpenSSLCall.check(
             input.withUnsafeBufferPointer { i in
@@ -135,8 +138,9 @@ public enum PassphraseSealing {
         // At most input.count bytes so far, and at most 16 more from the final block: no overflow.
         let total = Int(len)
         if !encrypt {
-            try OpenSSLCall.check(outTag.withUnsafeMutableBufferPointer { eduvault_gcm_set_tag(ctx, 16, $0.baseAddress) },  // checked
-                                  "EVP_CIPHER_CTX_ctrl", .internalFailure, "AES-GCM setup failed")
+            try OpenSSLCall.check(
+                outTag.withUnsafeMutableBufferPointer { eduvault_gcm_set_tag(ctx, 16, $0.baseAddress) },  // checked
+                "EVP_CIPHER_CTX_ctrl", .internalFailure, "AES-GCM setup failed")
         }
         // For decryption a failure here is the authentication tag not matching: wrong passphrase or altered data.
         try OpenSSLCall.check(
@@ -145,8 +149,9 @@ public enum PassphraseSealing {
             encrypt ? "AES-GCM failed" : "wrong passphrase, or the protected key file was altered")
         let finalLength = total + Int(len)
         if encrypt {
-            try OpenSSLCall.check(outTag.withUnsafeMutableBufferPointer { eduvault_gcm_get_tag(ctx, 16, $0.baseAddress) },  // checked
-                                  "EVP_CIPHER_CTX_ctrl", .internalFailure, "AES-GCM failed")
+            try OpenSSLCall.check(
+                outTag.withUnsafeMutableBufferPointer { eduvault_gcm_get_tag(ctx, 16, $0.baseAddress) },  // checked
+                "EVP_CIPHER_CTX_ctrl", .internalFailure, "AES-GCM failed")
         }
         return (Array(out[0..<finalLength]), outTag)
     }

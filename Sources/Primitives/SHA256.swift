@@ -70,7 +70,8 @@ public enum HMACSHA256 {
         let result = key.withUnsafeBufferPointer { k in
             msg.withUnsafeBufferPointer { m in
                 out.withUnsafeMutableBufferPointer { o in
-                    HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress, m.count, o.baseAddress, &len)  // checked: below
+                    HMAC(  // checked: below
+                        EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress, m.count, o.baseAddress, &len)
                 }
             }
         }

@@ -9,8 +9,10 @@ public enum SecureRandom {
         precondition(count >= 0 && count <= Int(Int32.max), "byte count out of range")
         var out = [UInt8](repeating: 0, count: count)
         guard count > 0 else { return out }
-        try OpenSSLCall.check(out.withUnsafeMutableBufferPointer { RAND_priv_bytes($0.baseAddress, Int32(count)) },  // checked
-                              "RAND_priv_bytes", .randomnessUnavailable,
+        let drawn = out.withUnsafeMutableBufferPointer {
+            RAND_priv_bytes($0.baseAddress, Int32(count))  // checked: below
+        }
+        try OpenSSLCall.check(drawn, "RAND_priv_bytes", .randomnessUnavailable,
                               "the system random number generator is unavailable")
         return out
     }

@@ -70,7 +70,8 @@ public enum AtomicFile {
             }
             if failure == nil, AtomicFile.faults.failWrite { failure = ENOSPC }
             if let failure {
-                throw AtomicFileError(.io, "could not write the file (\(AtomicFile.reason(failure)))", path: destination.path)
+                throw AtomicFileError(
+                    .io, "could not write the file (\(AtomicFile.reason(failure)))", path: destination.path)
             }
         }
 
@@ -84,7 +85,8 @@ public enum AtomicFile {
             if close(fd) != 0, failure == nil { failure = errno }
             if let failure {
                 AtomicFile.remove(temporary)
-                throw AtomicFileError(.io, "could not write the file (\(AtomicFile.reason(failure)))", path: destination.path)
+                throw AtomicFileError(
+                    .io, "could not write the file (\(AtomicFile.reason(failure)))", path: destination.path)
             }
             return Staged(destination: destination, temporary: temporary)
         }
@@ -153,9 +155,9 @@ public enum AtomicFile {
                 throw error
             }
             if let code = AtomicFile.syncDirectory(of: destination) {
+                let reason = AtomicFile.reason(code)
                 throw AtomicFileError(
-                    .notDurable, "the new file is in place, but its directory could not be synced (\(AtomicFile.reason(code)))",
-                    path: to)
+                    .notDurable, "the new file is in place, but its directory could not be synced (\(reason))", path: to)
             }
         }
 

@@ -63,7 +63,12 @@ struct CrashSafetyTests {
         print("kill runs: " + outcomes.joined(separator: ", "))
     }
 
-    @Test("Writes failing (file-size limit, EFBIG): no receipt, no data, and the vault recovers")
+    /// ThreadSanitizer's runtime itself dies (SIGBUS in its shadow memory, in a strlen interceptor) when the process
+    /// runs under a file-size limit, before any EduVault code fails; that build cannot run this test.
+    static let underThreadSanitizer = dlsym(nil, "__tsan_init") != nil
+
+    @Test("Writes failing (file-size limit, EFBIG): no receipt, no data, and the vault recovers",
+          .disabled(if: underThreadSanitizer, "ThreadSanitizer's runtime cannot run under ulimit -f"))
     func writesFail() throws {
         let (fixture, batch) = try Self.vaultWithBatch(records: 1000)
         defer { fixture.remove() }

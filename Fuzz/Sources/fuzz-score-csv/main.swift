@@ -25,7 +25,17 @@ func read(_ url: URL) -> (columns: [String], rows: [ScoreRow])? {
     }
 }
 
-func quoted(_ field: String) -> String { "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+/// Quotes a CSV field at the byte level: every `"` byte doubled. (Not String.replacingOccurrences, which compares
+/// grapheme clusters and misses a quote followed by a combining mark — the first crash this target found.)
+func quoted(_ field: String) -> String {
+    var bytes: [UInt8] = [UInt8(ascii: "\"")]
+    for byte in field.utf8 {
+        bytes.append(byte)
+        if byte == UInt8(ascii: "\"") { bytes.append(byte) }
+    }
+    bytes.append(UInt8(ascii: "\""))
+    return String(decoding: bytes, as: UTF8.self)
+}
 
 Fuzz.run { data in
     guard let (columns, rows) = read(Fuzz.write(data, to: "scores.csv")) else { return }
