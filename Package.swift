@@ -19,7 +19,7 @@ let package = Package(
             name: "EduVaultKit",
             targets: [
                 "BigNum", "Primitives", "Paillier", "VaultModel", "VaultPolicy", "VaultAudit", "VaultStore",
-                "VaultAggregation",
+                "VaultAggregation", "VaultAuditor",
             ]
         ),
     ],
@@ -97,6 +97,7 @@ let package = Package(
                 "VaultAggregation", "VaultStore", "VaultModel", "VaultPolicy", "VaultAudit", "Paillier", "BigNum", "Primitives",
                 "VaultAuditor", .product(name: "GRDB", package: "GRDB.swift"),  // tamper tests edit vault.sqlite
             ],
+            exclude: ["Vectors"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import VaultAggregation
 
@@ -220,6 +221,22 @@ struct LinearAuditTests {
             #expect(field.mul(a, field.inverse(a)) == 1)
         }
         #expect(field.inverse(1) == 1 && field.mul(Self.prime - 1, field.inverse(Self.prime - 1)) == 1)
+    }
+
+    @Test("One encoding per state: a row's entries out of order are refused (fuzz finding, lin-audit-state)")
+    func canonicalState() throws {
+        let fuzzed = try Data(contentsOf: TestVault.root.appendingPathComponent(
+            "Tests/AggregationTests/Vectors/lin-audit-state-crash-25fada5b.bin"))
+        if let decoded = try? LinearAudit(serialized: Array(fuzzed)) { #expect(decoded.serialized() == Array(fuzzed)) }
+        // A row with two entries, written with the entries swapped.
+        var audit = LinearAudit(k: 10, prime: Self.prime)
+        _ = audit.admit(auditCell([0, 1], [4, 30]))
+        var bytes = audit.serialized()
+        // Layout: magic 8, k 8, p 8, slots 8, 2 × (atom 8, weight 8), rows 8, then pivot 8, count 8, (j 8, value 8)…
+        let entries = 8 + 8 + 8 + 8 + 2 * 16 + 8 + 16
+        let first = Array(bytes[entries..<(entries + 16)]), second = Array(bytes[(entries + 16)..<(entries + 32)])
+        bytes.replaceSubrange(entries..<(entries + 32), with: second + first)
+        #expect(throws: AggregationError.self) { _ = try LinearAudit(serialized: bytes) }
     }
 
     @Test("The audit prime is a random prime in (2^61, 2^62)")
