@@ -527,10 +527,13 @@ extension LinearAudit {
             let pivot = try count(limit: slots - 1)
             let entries = try count(limit: slots)
             var row = [UInt64](repeating: 0, count: slots)
+            var previous = -1
             for _ in 0..<entries {
+                // One encoding per state: entries in increasing column order, each non-zero and reduced.
                 let j = try count(limit: slots - 1)
                 let value = try take()
-                guard value != 0, value < p else { throw fail() }
+                guard j > previous, value != 0, value < p else { throw fail() }
+                previous = j
                 row[j] = value
             }
             // The pivot is the row's first non-zero entry in column order, with value 1, and not reused.
