@@ -9,6 +9,7 @@ import Primitives
 import VaultAggregation
 import VaultModel
 import VaultPolicy
+import VaultAudit
 import VaultStore
 
 let root = Fuzz.root
@@ -159,4 +160,44 @@ for (name, query) in [("region-contrast", Query(by: ["subject"], contrast: "regi
         }
     }
 }
+// Signed notes, checkpoints and keys (the fuzz log key signs; a witness cosigns).
+let logSigner = NoteSigner(name: "eduvault/fuzz", privateKey: Fuzz.batchSigner)
+let witness = NoteSigner(name: "witness.example/fuzz", privateKey: try Ed25519.PrivateKey(rawRepresentation: Array(repeating: 7, count: 32)))
+let checkpoint = try Checkpoint(origin: logSigner.name, size: 3, rootHash: SHA256.hash([1, 2, 3]))
+var cosigned = try checkpoint.signedNote(signers: [logSigner])
+try cosigned.add(try Cosignature.sign(checkpoint: checkpoint, timestamp: 1_767_225_600, witness: witness))
+try seed("signed-note", "checkpoint.note", Data(try checkpoint.signedNote(signers: [logSigner]).encoded.utf8))
+try seed("signed-note", "cosigned.note", Data(cosigned.encoded.utf8))
+try seed("signed-note", "body.txt", Data(checkpoint.body.utf8))
+try seed("signed-note", "verifier-key.txt", Data(logSigner.verifierKey.encoded.utf8))
+try seed("signed-note", "cosigner-key.txt", Data(witness.cosignerKey.encoded.utf8))
+
+// Audit log: the three entries the audit-log target's checkpoint signs (the same construction), and a longer log.
+var entries: [AuditEntry] = []
+for i in 0..<3 {
+    entries.append(try AuditChain.entry(after: entries.last, time: "2026-01-01T00:00:0\(i)Z", kind: .queryRefused,
+                                        details: ["rule": "K-MIN", "n": String(i)]))
+}
+let lineEncoder = JSONEncoder()
+lineEncoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+try seed("audit-log", "signed.jsonl", Data(try entries.map { String(decoding: try lineEncoder.encode($0), as: UTF8.self) + "\n" }.joined().utf8))
+try seed("audit-log", "vault.jsonl", Data(try Vault.open(directory: scratch.appendingPathComponent("vault")).auditEntries()
+    .map { String(decoding: try lineEncoder.encode($0), as: UTF8.self) + "\n" }.joined().utf8))
+
+// LIN-AUDIT states: empty, after a few releases, after a withheld cell.
+var audit = LinearAudit(k: 10, prime: (1 << 61) - 1)
+try seed("lin-audit-state", "empty.bin", Data(audit.serialized()))
+_ = audit.admit(LinearAudit.Cell(atoms: [(1, 4), (2, 12), (3, 1)]))
+_ = audit.admit(LinearAudit.Cell(atoms: [(2, 12), (4, 30)]))
+try seed("lin-audit-state", "two-releases.bin", Data(audit.serialized()))
+_ = audit.admit(LinearAudit.Cell(atoms: [(1, 4), (3, 1)]))
+_ = audit.admit(LinearAudit.Cell(atoms: [(5, 2), (6, 3), (7, 9)]))
+try seed("lin-audit-state", "four-releases.bin", Data(audit.serialized()))
+
+// School public keys.
+let schoolKeys = try SchoolKeys.generate(schoolID: try SchoolID("GP"), vaultID: "fuzz")
+let publicEncoder = JSONEncoder()
+publicEncoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+try seed("school-public-key", "gp.pub", try publicEncoder.encode(try SchoolPublicKeys(schoolKeys)))
+
 print("seeds written to \(corpus.path)")
