@@ -93,10 +93,13 @@ public enum ThresholdJSON {
     /// Serialises one party's share, with the whole public threshold key inside (so the party needs only this file
     /// and a release). With a passphrase, s_i is sealed (scrypt + AES-256-GCM, as for a private key).
     ///
-    /// - Parameter cost: the scrypt cost; keep the default for every real share.
+    /// - Parameters:
+    ///   - kid: the share's description; `keyKid` that of the threshold key inside it (as in `threshold.json`).
+    ///   - cost: the scrypt cost; keep the default for every real share.
     /// - Throws: ``PaillierError/Code/passphrase`` when sealing fails; ``PaillierError/Code/internalFailure``.
     /// Security: the result holds the secret share (unless sealed); write it with mode 0600 and never log it.
-    public static func encode(_ share: ThresholdShare, kid: String, created: String, passphrase: String? = nil,
+    public static func encode(_ share: ThresholdShare, kid: String, keyKid: String, created: String,
+                              passphrase: String? = nil,
                               cost: (n: UInt64, r: UInt64, p: UInt64) = PassphraseSealing.defaultCost)
         throws(PaillierError) -> Data
     {
@@ -104,7 +107,7 @@ public enum ThresholdJSON {
             "format": shareFormatTag, "kid": kid, "created": created,
             "party": share.party.name, "index": share.party.index,
             "key_id": share.key.publicKey.keyID, "ceremony": share.key.ceremonyID,
-            "threshold_key": self.object(share.key, kid: kid, created: created),
+            "threshold_key": self.object(share.key, kid: keyKid, created: created),
         ]
         let encoded = Base64URL.encode(share.secret.bigEndianBytes)
         if let passphrase {
