@@ -5,8 +5,8 @@ import Paillier
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
-        abstract: "Create and inspect the bureau's Paillier keys.",
-        subcommands: [KeysGenerate.self, KeysShow.self]
+        abstract: "Create and inspect the bureau's Paillier keys, or deal a threshold key to several parties.",
+        subcommands: [KeysGenerate.self, KeysCeremony.self, KeysShow.self]
     )
 }
 
