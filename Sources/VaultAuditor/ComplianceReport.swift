@@ -38,7 +38,9 @@ public enum ComplianceReport {
             [$0.id, String($0.entry), $0.keyFingerprint,
              $0.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")]
         })
-        body += "<h2>Key sizes</h2>\n" + table(["key", "bits", "entry"], r.keys.map { [$0.keyID, String($0.bits), String($0.entry)] })
+        body += "<h2>Keys and custody</h2>\n" + table(["key", "bits", "custody", "entry"], r.keys.map {
+            [$0.keyID, String($0.bits), $0.custody ?? "one bureau key", String($0.entry)]
+        })
 
         body += "<h2>Batches and records per school per month</h2>\n"
         body += barChart(id: "chart-batches", r.months.map { ("\($0.school) \($0.month)", Double($0.records)) },
