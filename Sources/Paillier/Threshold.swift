@@ -133,6 +133,7 @@ public struct ThresholdPublicKey: Sendable, Equatable {
         index >= 1 && index <= parties.count ? parties[index - 1] : nil
     }
 
+    /// Two threshold keys are equal when their ceremony ids are: the id hashes every public value.
     public static func == (a: ThresholdPublicKey, b: ThresholdPublicKey) -> Bool { a.ceremonyID == b.ceremonyID }
 
     /// The integer Lagrange coefficients for interpolating at 0 from the indexes `indices`, scaled by Δ:

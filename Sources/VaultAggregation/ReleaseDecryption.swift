@@ -54,9 +54,14 @@ public struct SingleKeyDecryptor: ReleaseDecryptor {
     /// Wraps the bureau's key.
     public init(key: SharedPrivateKey) { self.key = key }
 
+    /// The bureau key's public half.
     public var publicKey: PublicKey { key.publicKey }
+    /// "this private key".
     public var keyDescription: String { "this private key" }
 
+    /// CRT decryption of every cell, on all cores (constant time in the key).
+    ///
+    /// - Throws: ``AggregationError`` `.decryption` when a decryption fails.
     public func decryptCells(_ ciphertexts: [Ciphertext], of release: Release) async throws -> [BigNum] {
         try await DecryptedRelease.decryptAll(ciphertexts, key: key)
     }

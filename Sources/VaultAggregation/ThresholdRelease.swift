@@ -96,6 +96,7 @@ public struct PartialDecryptionFile: Sendable, Codable, Equatable {
     /// The largest partial file read: 64 MiB.
     public static let maxFileBytes = 64 << 20
 
+    /// `eduvault-partial/1`.
     public var format: String
     /// The release id.
     public var release: String
@@ -107,11 +108,13 @@ public struct PartialDecryptionFile: Sendable, Codable, Equatable {
     public var keyID: String
     /// The threshold key's ceremony id.
     public var ceremony: String
-    /// The party's name and index.
+    /// The party's name.
     public var party: String
+    /// The party's index in the threshold key.
     public var index: Int
-    /// The unit layout (W and the most cells per unit).
+    /// W: bits per cell in a unit.
     public var cellBits: Int
+    /// The most cells one unit holds.
     public var cellsPerUnit: Int
     /// One entry per unit, in order.
     public var units: [Unit]
@@ -120,8 +123,9 @@ public struct PartialDecryptionFile: Sendable, Codable, Equatable {
 
     /// One unit's partial decryption and proof.
     public struct Unit: Sendable, Codable, Equatable {
-        /// The unit's first cell (an index into the release's released cells) and its number of cells.
+        /// The unit's first cell (an index into the release's released cells).
         public var firstCell: Int
+        /// The unit's number of cells.
         public var cellCount: Int
         /// c_i, decimal.
         public var value: String
@@ -382,6 +386,7 @@ public enum ThresholdRelease {
 public struct ShareVerification: Sendable {
     /// A partial that passed every check.
     public struct Accepted: Sendable {
+        /// The party.
         public var party: ThresholdParty
         /// The file it came from.
         public var label: String
@@ -391,8 +396,11 @@ public struct ShareVerification: Sendable {
 
     /// A partial that was refused, and why. `party` is the party the file names, `nil` when it names none.
     public struct Refusal: Sendable, Equatable {
+        /// The party the file names (`nil` when it names none).
         public var party: String?
+        /// The file (its path), for messages.
         public var label: String
+        /// Why it was refused, in words (never a value).
         public var reason: String
     }
 
@@ -436,9 +444,16 @@ public struct ThresholdReleaseDecryptor: ReleaseDecryptor {
     /// The t partials used, in index order.
     public let quorum: [ShareVerification.Accepted]
 
+    /// The threshold key's Paillier public key.
     public var publicKey: PublicKey { key.publicKey }
+    /// "this threshold key".
     public var keyDescription: String { "this threshold key" }
 
+    /// Packs the cells into the release's units, combines the quorum's partials of each unit (integer Lagrange
+    /// coefficients, then L and (4Δ²)⁻¹) and splits the units back into the cells' plaintexts.
+    ///
+    /// Complexity: per unit, t exponentiations modulo n² with small exponents, plus the packing (W squarings per
+    /// cell).
     /// - Throws: ``AggregationError`` `.decryption` when the partials do not combine or a unit does not split.
     public func decryptCells(_ ciphertexts: [Ciphertext], of release: Release) async throws -> [BigNum] {
         let pub = key.publicKey
