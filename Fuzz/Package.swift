@@ -17,6 +17,7 @@ let strictSettings: [SwiftSetting] = [
 /// The decoders fuzzed, each `Sources/fuzz-NAME/main.swift`.
 let targets = [
     "ciphertext", "public-key", "private-key", "sealed-key", "score-csv", "batch", "release", "policy", "descriptor",
+    "threshold-key", "share", "partial",
 ]
 
 let package = Package(
