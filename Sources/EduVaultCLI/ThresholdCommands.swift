@@ -90,10 +90,16 @@ struct KeysCeremony: AsyncParsableCommand {
         let spinner = Spinner("Searching for two \(bits / 2)-bit safe primes (p = 2p′+1)")
         let started = Date()
         let primeClock = PrimeClock()
-        let outcome = try ThresholdCeremony.run(bits: bits, parties: names, threshold: threshold,
+        let outcome: ThresholdCeremony.Outcome
+        do {
+            outcome = try ThresholdCeremony.run(bits: bits, parties: names, threshold: threshold,
                                                 allowInsecureSize: insecureTestKey) { progress in
-            spinner.update("(\(progress.candidates) candidates, \(progress.primesFound) of 2 found)")
-            if progress.primesFound == 2 { primeClock.stop() }
+                spinner.update("(\(progress.candidates) candidates, \(progress.primesFound) of 2 found)")
+                if progress.primesFound == 2 { primeClock.stop() }
+            }
+        } catch {
+            spinner.finish("Ceremony stopped; nothing was written.")
+            throw error
         }
         let seconds = Date().timeIntervalSince(started)
         let key = outcome.key

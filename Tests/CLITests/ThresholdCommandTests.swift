@@ -36,6 +36,13 @@ struct ThresholdCommandTests {
         #expect(bureau.contains("\"share\"") && !bureau.contains("eduvault_sealed"))
         let show = try CLI.eduvault(["keys", "show", out + "/public.json"] + Self.k)
         #expect(show.status == 0 && show.stdout.contains("bits:   512"))
+        let showKey = try CLI.eduvault(["keys", "show", out + "/threshold.json"] + Self.k)
+        #expect(showKey.stdout.contains("threshold: 2 of 3 (bureau, auditor, custodian)"), "\(showKey.stdout)\(showKey.stderr)")
+        let showShare = try CLI.eduvault(["keys", "show", out + "/share-auditor.json"] + Self.k)
+        #expect(showShare.stdout.contains("threshold key share of auditor (passphrase-protected)"), "\(showShare.stdout)")
+        let showBureau = try CLI.eduvault(["keys", "show", out + "/share-bureau.json"] + Self.k)
+        let secret = (try JSONSerialization.jsonObject(with: Data(bureau.utf8)) as? [String: Any])?["share"] as? String ?? "-"
+        #expect(showBureau.status == 0 && !showBureau.stdout.contains(secret))
         // The public key is an ordinary python-paillier key file.
         let threshold = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/threshold.json")))
             as? [String: Any] ?? [:]
