@@ -75,7 +75,7 @@ let package = Package(
         ),
         .executableTarget(name: "eduvault", dependencies: ["EduVaultCLI"], swiftSettings: strictSettings),
         .testTarget(
-            name: "PaillierTests", dependencies: ["Paillier", "BigNum"], exclude: ["Vectors"], swiftSettings: strictSettings
+            name: "PaillierTests", dependencies: ["Paillier", "BigNum"], exclude: ["Vectors", "python"], swiftSettings: strictSettings
         ),
         .testTarget(
             name: "VaultTests",

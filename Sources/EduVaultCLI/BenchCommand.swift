@@ -45,6 +45,21 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Instead of the core operations, time `audit verify` on a log of this many entries (and its export size).")
     var auditEntries: Int?
 
+    @Flag(help: "Instead of the core operations, measure threshold custody: the dealer ceremony, partial decryptions with proof, verifications and combinations per second next to single-key CRT decryption, and the whole threshold path for a --release-cells release.")
+    var threshold = false
+
+    @Option(help: "With --threshold: the parties (comma-separated).")
+    var thresholdParties: String = "bureau,auditor,custodian"
+
+    @Option(help: "With --threshold: how many parties decrypt together.")
+    var thresholdT: Int = 2
+
+    @Option(help: "With --threshold: load threshold.json and the share files of an earlier ceremony from this directory instead of running one.")
+    var thresholdKey: String?
+
+    @Option(help: "With --threshold: cells in the timed release.")
+    var releaseCells: Int = 24
+
     @Option(help: "With --query-records: make this many earlier releases (per-school tables) first, so the timed query's LIN-AUDIT works against a history.")
     var priorReleases: Int = 0
 
@@ -61,6 +76,26 @@ struct BenchCommand: AsyncParsableCommand {
             }
         }
         if !json { Terminal.note("EduVault bench: \(bits)-bit keys, \(cores) cores, \(seconds) s per operation") }
+        if threshold {
+            let parties = thresholdParties.split(separator: ",").map(String.init)
+            guard (2...32).contains(parties.count), (1...parties.count).contains(thresholdT) else {
+                throw CLIError("--threshold-parties needs 2–32 names and --threshold-t between 1 and their number")
+            }
+            guard (1...10_000).contains(releaseCells) else { throw CLIError("--release-cells must be 1–10000") }
+            let figures = try await ThresholdBenchmark(bits: bits, seconds: seconds, parties: parties, threshold: thresholdT,
+                                                       cells: releaseCells, keyDirectory: thresholdKey)
+                .run { if !json { Terminal.note("  " + $0) } }
+            if json {
+                var object: [String: Any] = ["cores": cores, "seconds_per_op": seconds]
+                for (k, v) in figures { object[k] = (v * 1000).rounded() / 1000 }
+                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            } else {
+                for (k, v) in figures {
+                    Terminal.note("  " + k.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: "%14.3f", v))
+                }
+            }
+            return
+        }
 
         // Key generation (the generated key is then used for the other operations).
         let keygenStart = Date()

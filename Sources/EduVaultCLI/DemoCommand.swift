@@ -1,4 +1,5 @@
 import ArgumentParser
+import BigNum
 import Foundation
 import Paillier
 import VaultAggregation
@@ -15,8 +16,16 @@ struct DemoCommand: AsyncParsableCommand {
             differencing attack is refused (DIFF-GUARD), a reconstruction through harmless-looking tables is refused \
             (LIN-AUDIT), and the audit chain is checked. Every step runs the same code as the \
             real commands. Nothing is left behind unless --keep DIR is given.
+
+            With --custody threshold the key is dealt to bureau, auditor and custodian in a 2-of-3 ceremony (safe \
+            primes: seconds at 2048 bits, with progress); every release is decrypted by two of them with proofs, \
+            and a forged partial decryption is refused by name.
             """
     )
+
+    enum CustodyMode: String, ExpressibleByArgument, CaseIterable {
+        case single, threshold
+    }
 
     @Option(help: "Keep every file (keys, CSVs, batches, vault, releases) in this new directory.")
     var keep: String?
@@ -26,6 +35,8 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Bureau key size (2048 keeps the demo quick; real keys default to 3072).") var bits: Int = 2048
     @Flag(help: "Allow --bits below 2048 (for fast tests only).") var insecureTestKey = false
     @Option(help: "Random seed for the synthetic data.") var seed: UInt64 = 2026
+    @Option(help: "Who holds the key: single (one bureau key) or threshold (2 of bureau, auditor, custodian).")
+    var custody: CustodyMode = .single
 
     func run() async throws {
         guard (4...200).contains(schools), (12...5000).contains(students) else {
@@ -56,9 +67,44 @@ struct DemoCommand: AsyncParsableCommand {
             print("   " + detail.replacingOccurrences(of: "\n", with: "\n   "))
         }
 
-        say("Bureau: generate a \(bits)-bit Paillier key pair",
-            "The public key goes to the vault and the schools; the private key never leaves the bureau.")
-        try await run(KeysGenerate.self, ["--bits", String(bits), "--out", path("bureau")] + insecure)
+        let threshold = custody == .threshold
+        if threshold {
+            say("Custody: deal a \(bits)-bit threshold key to bureau, auditor and custodian (any 2 of 3 decrypt)",
+                "eduvault keys ceremony --parties bureau,auditor,custodian --threshold 2\n"
+                + "A dealer ceremony over safe primes p = 2p′+1, q = 2q′+1: public.json goes to the vault and the schools\n"
+                + "(they encrypt exactly as under one key); each party gets only its own share; p, q and d are wiped.")
+            try await run(KeysCeremony.self, ["--parties", "bureau,auditor,custodian", "--threshold", "2",
+                                              "--bits", String(bits), "--out", path("bureau")] + insecure, quiet: true)
+            print("   shares: bureau/share-bureau.json, bureau/share-auditor.json, bureau/share-custodian.json (0600)")
+        } else {
+            say("Bureau: generate a \(bits)-bit Paillier key pair",
+                "The public key goes to the vault and the schools; the private key never leaves the bureau.")
+            try await run(KeysGenerate.self, ["--bits", String(bits), "--out", path("bureau")] + insecure)
+        }
+        var decryptions = 0
+        /// Decrypts a release: with the private key, or with two parties' partial decryptions (a different pair
+        /// each time).
+        func decrypt(_ release: String, _ extra: [String] = []) async throws {
+            guard threshold else {
+                try await run(ReleaseDecrypt.self, ["--private-key", path("bureau/private.json")] + extra + [path(release)]
+                              + insecure)
+                return
+            }
+            let pairs = [["bureau", "auditor"], ["auditor", "custodian"], ["bureau", "custodian"]]
+            let pair = pairs[decryptions % pairs.count]
+            decryptions += 1
+            var partials: [String] = []
+            for party in pair {
+                let out = path("partials/\(party)-\(release)")
+                try await run(ReleaseShare.self, ["--share", path("bureau/share-\(party).json"), path(release),
+                                                  "--out", out] + insecure, quiet: true)
+                partials.append(out)
+            }
+            print("   \(pair[0]) and \(pair[1]) each decrypted partially, with proofs (eduvault release share); combined:")
+            try await run(ReleaseDecrypt.self, ["--threshold", path("bureau/threshold.json")] + extra + [path(release)]
+                          + partials + insecure)
+        }
+        if threshold { try Files.ensureDirectory(path("partials")) }
 
         say("Schools: prepare score sheets",
             "\(schools) schools in Guangdong, Sichuan and Gansu, rural and urban, plus one 6-student rural school;\n"
@@ -69,7 +115,8 @@ struct DemoCommand: AsyncParsableCommand {
             .write(to: root.appendingPathComponent("schools"))
 
         say("Vault: create the encrypted store", "SQLite (WAL, synchronous=FULL), policy Policies/default.yaml (k = 10).")
-        try await run(VaultInit.self, ["--vault", path("vault"), "--public-key", path("bureau/public.json")] + insecure)
+        try await run(VaultInit.self, ["--vault", path("vault"), "--public-key", path("bureau/public.json")]
+                      + (threshold ? ["--threshold", path("bureau/threshold.json")] : []) + insecure)
 
         say("Schools make their keys; the vault registers their public parts",
             "eduvault school keygen at each school: a signing key and a pseudonym key that never leave it.\n"
@@ -108,21 +155,19 @@ struct DemoCommand: AsyncParsableCommand {
             "eduvault query --by subject --contrast region   (computed on ciphertexts; nothing is decrypted)")
         try await run(QueryCommand.self, ["--vault", path("vault"), "--by", "subject", "--contrast", "region",
                                           "--out", path("release-gap.json")], quiet: true)
-        try await run(ReleaseDecrypt.self, ["--private-key", path("bureau/private.json"), path("release-gap.json")]
-                      + insecure)
+        try await decrypt("release-gap.json")
+        if threshold { try await forgedShare("release-gap.json", path: path, say: say) }
 
         say("Bureau asks: the livestream-classroom effect per subject and region",
             "eduvault query --by subject,region --contrast program   (gap = livestream − standard)")
         try await run(QueryCommand.self, ["--vault", path("vault"), "--by", "subject,region", "--contrast", "program",
                                           "--out", path("release-livestream.json")], quiet: true)
-        try await run(ReleaseDecrypt.self, ["--private-key", path("bureau/private.json"), "--baseline", "standard",
-                                            path("release-livestream.json")] + insecure)
+        try await decrypt("release-livestream.json", ["--baseline", "standard"])
 
         say("Bureau asks: scores per province and subject", "eduvault query --by province,subject")
         try await run(QueryCommand.self, ["--vault", path("vault"), "--by", "province,subject",
                                           "--out", path("release-province.json")], quiet: true)
-        try await run(ReleaseDecrypt.self, ["--private-key", path("bureau/private.json"), path("release-province.json")]
-                      + insecure)
+        try await decrypt("release-province.json")
 
         let small = plan.last!  // safe: the plan always ends with the small school
         let bigCounty = SampleDataGenerator.provinces.first { $0.name == small.province }!.county  // safe: same table
@@ -132,8 +177,7 @@ struct DemoCommand: AsyncParsableCommand {
             + "reveal its mean.")
         try await run(QueryCommand.self, ["--vault", path("vault"), "--by", "province,subject", "--where",
                                           "county=\(bigCounty)", "--out", path("release-attack.json")], quiet: true)
-        try await run(ReleaseDecrypt.self, ["--private-key", path("bureau/private.json"), path("release-attack.json")]
-                      + insecure)
+        try await decrypt("release-attack.json")
         print("   The \(small.province) cells are withheld [DIFF-GUARD]: they differ from released cells by fewer than "
               + "k = 10 students.")
 
@@ -159,6 +203,43 @@ struct DemoCommand: AsyncParsableCommand {
 
         print(String(format: "\nDemo finished in %.1f s.", Date().timeIntervalSince(started))
               + (keep.map { " Files kept in \($0)." } ?? " Temporary files removed."))
+    }
+
+    /// The custodian forges its partial decryption of `release` (one value multiplied by 1 + n, which would shift a
+    /// decrypted sum): release decrypt names it, never uses it, and decrypts with the two honest parties; with only
+    /// one honest party it refuses and says who is missing.
+    private func forgedShare(_ release: String, path: (String) -> String, say: (String, String) -> Void) async throws {
+        let insecure = insecureTestKey ? ["--insecure-test-key"] : []
+        say("The custodian forges its partial decryption",
+            "One value of its partial is multiplied by 1 + n (it would shift the decrypted sums); its proof no longer "
+            + "holds.\neduvault release decrypt --threshold … bureau auditor custodian-forged")
+        for party in ["bureau", "auditor", "custodian"] where !FileManager.default.fileExists(atPath: path("partials/\(party)-\(release)")) {
+            try await run(ReleaseShare.self, ["--share", path("bureau/share-\(party).json"), path(release),
+                                              "--out", path("partials/\(party)-\(release)")] + insecure, quiet: true)
+        }
+        let honest = try Files.read(path("partials/custodian-\(release)"), what: "partial decryption")
+        var object = (try JSONSerialization.jsonObject(with: honest) as? [String: Any]) ?? [:]
+        let key = try PaillierJSON.decodePublicKey(try Files.read(path("bureau/public.json"), what: "public key"),
+                                                   allowInsecureSize: true)
+        var units = object["units"] as? [[String: Any]] ?? []
+        if let text = units.first?["value"] as? String, let value = try? BigNum(decimal: text) {
+            units[0]["value"] = value.multipliedModulo(key.n + BigNum(1), key.nSquared).decimalString
+        }
+        object["units"] = units
+        let forged = path("partials/custodian-forged-\(release)")
+        try Files.write(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), to: forged,
+                        what: "forged partial")
+        try await run(ReleaseDecrypt.self, ["--threshold", path("bureau/threshold.json"), "--format", "csv", path(release),
+                                            path("partials/bureau-\(release)"), path("partials/auditor-\(release)"), forged]
+                      + insecure)
+        print("   The forged share was named and not used; bureau and auditor decrypted the same numbers as above.")
+        print("   With the forged share and one honest one there is no quorum:")
+        do {
+            try await run(ReleaseDecrypt.self, ["--threshold", path("bureau/threshold.json"), path(release),
+                                                path("partials/bureau-\(release)"), forged] + insecure)
+        } catch {
+            print("   refused: \(error)")
+        }
     }
 
     /// Runs a real subcommand in-process, as a user would from the shell.

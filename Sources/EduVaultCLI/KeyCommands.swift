@@ -5,8 +5,8 @@ import Paillier
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
-        abstract: "Create and inspect the bureau's Paillier keys.",
-        subcommands: [KeysGenerate.self, KeysShow.self]
+        abstract: "Create and inspect the bureau's Paillier keys, or deal a threshold key to several parties.",
+        subcommands: [KeysGenerate.self, KeysCeremony.self, KeysShow.self]
     )
 }
 
@@ -78,10 +78,10 @@ struct KeysGenerate: AsyncParsableCommand {
 struct KeysShow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Print a key file's size and key id (never its secret parts)."
+        abstract: "Print a key file's size and key id (never its secret parts); also threshold keys and shares."
     )
 
-    @Argument(help: "A public or private key file.")
+    @Argument(help: "A public or private key file, a threshold.json or a share file.")
     var file: String
 
     @Flag(help: "Accept keys below 2048 bits (test fixtures).")
@@ -89,6 +89,28 @@ struct KeysShow: AsyncParsableCommand {
 
     func run() async throws {
         let data = try Files.read(file, what: "key", limit: 1 << 20)
+        let format = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["format"] as? String
+        if format == ThresholdPublicKey.formatTag || format == ThresholdJSON.shareFormatTag {
+            // A threshold key or share: only public facts (a share file is not opened).
+            let object = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+            let keyObject = format == ThresholdPublicKey.formatTag ? object : object["threshold_key"] as? [String: Any] ?? [:]
+            let key: ThresholdPublicKey
+            do {
+                key = try ThresholdJSON.decode(try JSONSerialization.data(withJSONObject: keyObject),
+                                               allowInsecureSize: insecureTestKey)
+            } catch let error as PaillierError { throw CLIError("\(file): \(error.message)") }
+            print("key id:    \(key.publicKey.keyID)")
+            print("bits:      \(key.publicKey.bitCount)")
+            print("ceremony:  \(key.ceremonyID)")
+            print("threshold: \(key.threshold) of \(key.partyCount) (\(key.parties.map(\.name).joined(separator: ", ")))")
+            if format == ThresholdJSON.shareFormatTag {
+                print("kind:      threshold key share of \(object["party"] as? String ?? "?")"
+                      + (ThresholdJSON.isSealed(data) ? " (passphrase-protected)" : ""))
+            } else {
+                print("kind:      threshold key (public)")
+            }
+            return
+        }
         let key = try PaillierJSON.decodePublicKey(data, allowInsecureSize: insecureTestKey)
         print("key id: \(key.keyID)")
         print("bits:   \(key.bitCount)")

@@ -107,24 +107,36 @@ func openVault(_ path: String) throws -> Vault {
 struct ReleaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
-        abstract: "Work with releases: decrypt them into statistics.",
-        subcommands: [ReleaseDecrypt.self]
+        abstract: "Work with releases: decrypt them into statistics (one key, or a quorum of threshold shares).",
+        subcommands: [ReleaseDecrypt.self, ReleaseShare.self]
     )
 }
 
 struct ReleaseDecrypt: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decrypt",
-        abstract: "Decrypt a release with the bureau's private key: count, mean and SD per cell; gap and Cohen's d.",
+        abstract: "Decrypt a release: count, mean and SD per cell; gap and Cohen's d.",
         discussion: """
             Only aggregate sums are decrypted, never a student. SD is the sample SD (n − 1). With a contrast, gap = \
             mean(other) − mean(baseline) and d = gap / pooled SD, with a 95% confidence interval (normal \
             approximation, Hedges & Olkin).
+
+            One key: --private-key FILE. A threshold key: --threshold threshold.json and the parties' PARTIAL files \
+            (from `eduvault release share`). Every partial's proofs are checked; a partial that fails is named on \
+            standard error and never used; any --threshold valid partials decrypt. With fewer, the command fails and \
+            says who is missing.
+
+            Example: eduvault release decrypt --threshold custody/threshold.json release.json bureau.partial.json \
+            auditor.partial.json
             """
     )
 
-    @Option(help: "The bureau's private key.")
-    var privateKey: String
+    @Option(help: "The bureau's private key (single-key custody).")
+    var privateKey: String?
+
+    @Option(help: ArgumentHelp("The threshold key (threshold.json from `eduvault keys ceremony`); give the parties' "
+                               + "partial decryptions after RELEASE.", valueName: "file"))
+    var threshold: String?
 
     @Option(help: "Read the private key's passphrase from this file (else EDUVAULT_PASSPHRASE).")
     var passphraseFile: String?
@@ -140,6 +152,10 @@ struct ReleaseDecrypt: AsyncParsableCommand {
 
     @Argument(help: "The release file written by `eduvault query`.")
     var release: String
+
+    @Argument(help: ArgumentHelp("With --threshold: the parties' partial decryptions (`eduvault release share`).",
+                                 valueName: "partial"))
+    var partials: [String] = []
 
     @Option(help: "A witness's public key (from `eduvault audit keygen`; text or file). Repeatable.")
     var witness: [String] = []
@@ -200,12 +216,31 @@ struct ReleaseDecrypt: AsyncParsableCommand {
         }
     }
 
+    func validate() throws {
+        switch (privateKey, threshold) {
+        case (nil, nil): throw ValidationError("give --private-key FILE, or --threshold FILE and the partial decryptions")
+        case (.some, .some): throw ValidationError("give --private-key or --threshold, not both")
+        case (.some, nil) where !partials.isEmpty:
+            throw ValidationError("partial decryptions are for --threshold; --private-key decrypts alone")
+        default: break
+        }
+    }
+
     func run() async throws {
         let data = try Files.read(release, what: "release")
         let parsed = try Release.decode(data)
         try checkWitnesses(parsed)
-        let key = try KeyLoading.privateKey(privateKey, insecureTestKey: insecureTestKey, passphraseFile: passphraseFile)
-        let decrypted = try await DecryptedRelease.decrypt(parsed, key: SharedPrivateKey(key), baseline: baseline)
+        let decrypted: DecryptedRelease
+        if let threshold {
+            let decryptor = try await thresholdDecryptor(parsed, threshold: threshold)
+            decrypted = try await DecryptedRelease.decrypt(parsed, with: decryptor, baseline: baseline)
+        } else if let privateKey {
+            let key = try KeyLoading.privateKey(privateKey, insecureTestKey: insecureTestKey,
+                                                passphraseFile: passphraseFile)
+            decrypted = try await DecryptedRelease.decrypt(parsed, key: SharedPrivateKey(key), baseline: baseline)
+        } else {
+            throw CLIError("give --private-key FILE, or --threshold FILE and the partial decryptions")
+        }
         switch format {
         case .table: print(ReleaseFormatter.table(decrypted), terminator: "")
         case .json: print(ReleaseFormatter.json(decrypted))

@@ -35,6 +35,11 @@ struct VaultInit: AsyncParsableCommand {
             The policy is --policy, else Policies/default.yaml in the current directory, else the built-in copy of \
             that file. Keys below the policy's KEY-MIN (2048 bits) are refused; --insecure-test-key admits them by \
             storing a TEST-ONLY variant of the policy, for tests only. An existing vault is never overwritten.
+
+            With --threshold (the threshold.json of `eduvault keys ceremony`, for the same key as --public-key) the \
+            descriptor and the log record the custody: the parties, the threshold, the ceremony id and the SHA-256 \
+            of the verification keys. A policy with rule DECRYPT-QUORUM refuses a key held by fewer parties or with a \
+            lower threshold than it names, including a single bureau key.
             """
     )
 
@@ -48,6 +53,12 @@ struct VaultInit: AsyncParsableCommand {
         help: ArgumentHelp(
             "The policy YAML (default: Policies/default.yaml, else the built-in copy).", valueName: "file"))
     var policy: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The threshold key (threshold.json from `eduvault keys ceremony`) when the key is held by a quorum.",
+            valueName: "file"))
+    var threshold: String?
 
     @Flag(help: "Accept a key below the policy's KEY-MIN. Test fixtures only; never for real data.")
     var insecureTestKey = false
@@ -75,6 +86,28 @@ struct VaultInit: AsyncParsableCommand {
                 "WARNING: TEST-ONLY key (\(key.bitCount) bits, below KEY-MIN). This vault runs under policy "
                     + "'\(rules.id)' and must never hold real student data.")
         }
+        var custody: Custody?
+        if let threshold {
+            let data = try Files.read(threshold, what: "threshold key", limit: ThresholdJSON.maxFileBytes)
+            let thresholdKey: ThresholdPublicKey
+            do { thresholdKey = try ThresholdJSON.decode(data, allowInsecureSize: true) } catch {
+                throw CLIError("\(threshold): \(error.message)")
+            }
+            guard thresholdKey.publicKey.keyID == key.keyID else {
+                throw CLIError("\(threshold) is for key \(thresholdKey.publicKey.keyID), not \(key.keyID) of --public-key; "
+                               + "give the public.json and threshold.json of one ceremony")
+            }
+            custody = Custody(threshold: thresholdKey.threshold, parties: thresholdKey.parties.map(\.name),
+                              ceremony: thresholdKey.ceremonyID,
+                              verificationKeysSHA256: Hex.encode(thresholdKey.verificationKeysDigest))
+        }
+        if let quorum = rules.decryptQuorum,
+           !quorum.admits(threshold: custody?.threshold ?? 1, parties: custody?.parties.count ?? 1)
+        {
+            let held = custody.map { "is held by \($0.summary)" } ?? "has a single holder (one bureau key)"
+            throw CLIError("the key \(held); policy rule DECRYPT-QUORUM (\(rules.id) v\(rules.version)) requires "
+                           + "\(quorum.requirement): deal one with `eduvault keys ceremony` and pass --threshold")
+        }
         let schema: Schema
         do { schema = try Schema() } catch { throw CLIError("the default schema is invalid: \(error.message)") }
         try VaultSupport.checkLayout(schema, fits: key)
@@ -83,7 +116,7 @@ struct VaultInit: AsyncParsableCommand {
         do {
             descriptor = try Descriptor(
                 vaultID: vaultID, publicKey: jwk, keyID: key.keyID, keyBits: key.bitCount,
-                schema: schema, policy: rules.reference)
+                schema: schema, policy: rules.reference, custody: custody)
         } catch { throw CLIError("cannot describe the vault: \(error.description)") }
         let created: Vault
         do { created = try Vault.create(directory: vault.url, descriptor: descriptor, policyBytes: policyBytes) } catch
@@ -92,6 +125,7 @@ struct VaultInit: AsyncParsableCommand {
         }
         print("Created vault \(descriptor.vaultID) in \(vault.path)")
         print("  key:        \(descriptor.keyID) (\(descriptor.keyBits) bits)")
+        print("  custody:    \(descriptor.custody.map { "\($0.summary), ceremony \($0.ceremony)" } ?? "one bureau key")")
         print("  policy:     \(rules.id) v\(rules.version) sha256 \(rules.sha256.prefix(16))… (\(policySource))")
         print("  descriptor: \(created.directory.appendingPathComponent(Vault.descriptorFileName).path)")
         print("Next: register schools with `eduvault school add --vault \(vault.path) --id ID --keys-out FILE`.")
@@ -239,6 +273,8 @@ struct StatusJSON: Encodable {
 
     var vaultID: String
     var key: Key
+    /// The key's custody; absent for one bureau key.
+    var custody: Custody?
     var policy: PolicyReference
     var schools: [School]
     var records: [Count]
@@ -266,7 +302,7 @@ struct StatusJSON: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case key, policy, schools, records, batches, audit, disclosure
+        case key, custody, policy, schools, records, batches, audit, disclosure
         case vaultID = "vault_id"
         case totalRecords = "total_records"
         case fileBytes = "file_bytes"
@@ -307,7 +343,8 @@ struct VaultStatusCommand: AsyncParsableCommand {
         if json {
             try VaultSupport.printJSON(
                 StatusJSON(
-                    vaultID: status.vaultID, key: .init(id: status.keyID, bits: status.keyBits), policy: status.policy,
+                    vaultID: status.vaultID, key: .init(id: status.keyID, bits: status.keyBits),
+                    custody: opened.descriptor.custody, policy: status.policy,
                     schools: status.schools.map {
                         .init(
                             id: $0.id.rawValue, attributes: $0.attributes, records: perSchool[$0.id.rawValue] ?? 0,
@@ -323,6 +360,7 @@ struct VaultStatusCommand: AsyncParsableCommand {
         }
         print("Vault \(status.vaultID)  (\(vault.path))")
         print("  key:     \(status.keyID), \(status.keyBits) bits\(status.keyBits < 2048 ? "  (TEST-ONLY)" : "")")
+        print("  custody: \(opened.descriptor.custody?.summary ?? "one bureau key")")
         print("  policy:  \(status.policy.id) v\(status.policy.version), sha256 \(status.policy.sha256)")
         let batches = "\(status.batchCount) batch\(status.batchCount == 1 ? "" : "es")"
         print("  storage: \(VaultSupport.humanBytes(status.fileBytes)) on disk, \(batches), \(total) records")

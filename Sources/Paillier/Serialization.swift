@@ -164,7 +164,7 @@ public enum PaillierJSON {
     }
 
     /// Reads and validates the `eduvault_sealed` member (everything up to the key derivation).
-    private static func envelope(_ o: [String: Any]) throws(PaillierError) -> PassphraseSealing.Sealed {
+    static func envelope(_ o: [String: Any]) throws(PaillierError) -> PassphraseSealing.Sealed {
         func bytes(_ k: String) throws(PaillierError) -> [UInt8] {
             guard let s = o[k] as? String, let b = Base64URL.decode(s) else {
                 throw PaillierError(.malformedKey, "the protected key's \"\(k)\" is missing or not base64url")

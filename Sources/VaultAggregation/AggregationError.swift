@@ -13,6 +13,8 @@ public struct AggregationError: Error, Sendable, Equatable, CustomStringConverti
         case invalidRelease = "invalid_release"
         /// Decryption or decoding failed.
         case decryption = "decryption"
+        /// Fewer than the threshold of valid partial decryptions (threshold custody).
+        case quorum = "quorum"
         /// Storage failed.
         case storage = "storage"
     }

@@ -30,6 +30,68 @@ public struct DecryptedRelease: Sendable {
     public var contrasts: [ContrastRow]
 }
 
+/// The one step that differs between custody modes: turning a release's cell ciphertexts into plaintexts.
+///
+/// ``DecryptedRelease/decrypt(_:with:baseline:)`` does everything else — checking the release against the key,
+/// unpacking slots (exact or noisy), statistics, contrasts — the same way for every decryptor, so a single bureau
+/// key and a threshold quorum print the same table, JSON and CSV.
+public protocol ReleaseDecryptor: Sendable {
+    /// The Paillier public key the release must have been made under.
+    var publicKey: PublicKey { get }
+    /// What the key is, for messages ("this private key", "this threshold key").
+    var keyDescription: String { get }
+    /// The plaintexts (each in 0 ..< n) of `ciphertexts`, the released cells of `release` in order.
+    ///
+    /// - Throws: ``AggregationError`` (`.decryption`, `.quorum`, …) when they cannot be decrypted.
+    func decryptCells(_ ciphertexts: [Ciphertext], of release: Release) async throws -> [BigNum]
+}
+
+/// Decryption with the bureau's private key: CRT, constant time, on all cores.
+public struct SingleKeyDecryptor: ReleaseDecryptor {
+    /// The bureau's key.
+    public let key: SharedPrivateKey
+
+    /// Wraps the bureau's key.
+    public init(key: SharedPrivateKey) { self.key = key }
+
+    /// The bureau key's public half.
+    public var publicKey: PublicKey { key.publicKey }
+    /// "this private key".
+    public var keyDescription: String { "this private key" }
+
+    /// CRT decryption of every cell, on all cores (constant time in the key).
+    ///
+    /// - Throws: ``AggregationError`` `.decryption` when a decryption fails.
+    public func decryptCells(_ ciphertexts: [Ciphertext], of release: Release) async throws -> [BigNum] {
+        try await DecryptedRelease.decryptAll(ciphertexts, key: key)
+    }
+}
+
+extension Release {
+    /// The released cells' sums as ciphertexts of `key`, in cell order.
+    ///
+    /// - Throws: ``AggregationError`` `.invalidRelease` for a release made under another key, a cell without records
+    ///   or a sum that is not a ciphertext of `key` (`keyDescription` names the key in the message).
+    public func cellCiphertexts(under key: PublicKey, keyDescription: String = "this key") throws(AggregationError)
+        -> [Ciphertext]
+    {
+        guard keyID == key.keyID else {
+            throw AggregationError(.invalidRelease,
+                                   "the release was made under key \(keyID), not \(keyDescription) (\(key.keyID))")
+        }
+        var ciphertexts: [Ciphertext] = []
+        for cell in cells {
+            guard cell.count >= 1 else { throw AggregationError(.invalidRelease, "a released cell has no records") }
+            do { ciphertexts.append(try key.ciphertext(validating: BigNum(decimal: cell.sum))) } catch let e as PaillierError {
+                throw AggregationError(.invalidRelease, "a released sum is not a ciphertext of this key: \(e.message)")
+            } catch {
+                throw AggregationError(.invalidRelease, "a released sum is not a decimal integer")
+            }
+        }
+        return ciphertexts
+    }
+}
+
 extension DecryptedRelease {
     /// Decrypts every released cell with the bureau's key (all cores) and derives means, SDs and contrasts.
     ///
@@ -39,25 +101,30 @@ extension DecryptedRelease {
     public static func decrypt(_ release: Release, key: SharedPrivateKey, baseline: String? = nil) async throws
         -> DecryptedRelease
     {
-        let pub = key.publicKey
-        guard release.keyID == pub.keyID else {
-            throw AggregationError(.invalidRelease,
-                                   "the release was made under key \(release.keyID), not this private key (\(pub.keyID))")
-        }
+        try await decrypt(release, with: SingleKeyDecryptor(key: key), baseline: baseline)
+    }
+
+    /// Decrypts every released cell with `decryptor` (one key or a quorum) and derives means, SDs and contrasts:
+    /// exact releases (`eduvault-release/1`) and noisy ones (`eduvault-release/2`, signed slots, with intervals)
+    /// alike.
+    ///
+    /// - Parameter baseline: the contrast value the gap is measured from (default: the first in sort order).
+    /// - Throws: ``AggregationError`` `.invalidRelease` for a release made under another key or a malformed sum,
+    ///   `.decryption` when a sum decrypts outside its slots (overflow), and whatever the decryptor throws.
+    /// - Complexity: one decryption per released cell (as the decryptor does it), then linear in the cells.
+    public static func decrypt(_ release: Release, with decryptor: some ReleaseDecryptor, baseline: String? = nil)
+        async throws -> DecryptedRelease
+    {
+        let pub = decryptor.publicKey
+        let ciphertexts = try release.cellCiphertexts(under: pub, keyDescription: decryptor.keyDescription)
         let layout: SlotLayout
         do { layout = try SlotLayout(slotBits: release.slotBits, slotCount: release.slotCount) } catch {
             throw AggregationError(.invalidRelease, error.message)
         }
-        var ciphertexts: [Ciphertext] = []
-        for cell in release.cells {
-            guard cell.count >= 1 else { throw AggregationError(.invalidRelease, "a released cell has no records") }
-            do { ciphertexts.append(try pub.ciphertext(validating: BigNum(decimal: cell.sum))) } catch let e as PaillierError {
-                throw AggregationError(.invalidRelease, "a released sum is not a ciphertext of this key: \(e.message)")
-            } catch {
-                throw AggregationError(.invalidRelease, "a released sum is not a decimal integer")
-            }
+        let plaintexts = try await decryptor.decryptCells(ciphertexts, of: release)
+        guard plaintexts.count == ciphertexts.count else {
+            throw AggregationError(.decryption, "the decryptor returned \(plaintexts.count) values for \(ciphertexts.count) cells")
         }
-        let plaintexts = try await decryptAll(ciphertexts, key: key)
         let noise = try release.noise?.variances()
         var cells: [Cell] = []
         for (cell, plain) in zip(release.cells, plaintexts) {
@@ -126,7 +193,7 @@ extension DecryptedRelease {
         return slots
     }
 
-    private static func decryptAll(_ ciphertexts: [Ciphertext], key: SharedPrivateKey) async throws -> [BigNum] {
+    static func decryptAll(_ ciphertexts: [Ciphertext], key: SharedPrivateKey) async throws -> [BigNum] {
         try await withThrowingTaskGroup(of: (Int, BigNum).self) { group in
             var next = 0
             var out = [BigNum?](repeating: nil, count: ciphertexts.count)

@@ -77,6 +77,9 @@ public struct AuditReport: Codable, Sendable {
         public var entry: Int64
         public var keyID: String
         public var bits: Int
+        /// How the key is held, as the key event records it: `nil` for one bureau key, else e.g.
+        /// `threshold 2 of 3 (bureau, auditor, custodian), ceremony tk-…`.
+        public var custody: String?
     }
 
     /// Batches and records per school per month (from the ingest entries' times).

@@ -124,8 +124,17 @@ public struct AuditVerifier {
                     problem("policies", "the policy in the log does not parse: \(error)", entry: entry.index)
                 }
             case .keyRegistered:
+                var custody: String?
+                if d["custody"] != nil {
+                    let parties = (d["parties"] ?? "").split(separator: ",")
+                    custody =
+                        "\(d["custody"] ?? "?") \(d["threshold"] ?? "?") of \(parties.count) "
+                        + "(\(parties.joined(separator: ", "))), ceremony \(d["ceremony"] ?? "?")"
+                }
                 report.keys.append(
-                    .init(entry: entry.index, keyID: d["key_id"] ?? "?", bits: Int(d["key_bits"] ?? "") ?? 0))
+                    .init(
+                        entry: entry.index, keyID: d["key_id"] ?? "?", bits: Int(d["key_bits"] ?? "") ?? 0,
+                        custody: custody))
             case .schoolRegistered:
                 guard let school = d["school"], let keyHex = d["signing_public_key"], let key = Hex.decode(keyHex),
                     key.count == 32, let attributes = d["attributes"]

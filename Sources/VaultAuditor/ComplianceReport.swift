@@ -61,8 +61,12 @@ public enum ComplianceReport {
                     ]
                 })
         body +=
-            "<h2>Key sizes</h2>\n"
-            + table(["key", "bits", "entry"], r.keys.map { [$0.keyID, String($0.bits), String($0.entry)] })
+            "<h2>Keys and custody</h2>\n"
+            + table(
+                ["key", "bits", "custody", "entry"],
+                r.keys.map {
+                    [$0.keyID, String($0.bits), $0.custody ?? "one bureau key", String($0.entry)]
+                })
 
         body += "<h2>Batches and records per school per month</h2>\n"
         body += barChart(

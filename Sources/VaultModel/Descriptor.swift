@@ -47,6 +47,63 @@ public struct PolicyReference: Sendable, Codable, Equatable {
     }
 }
 
+/// How a vault's decryption key is held, when it is not one bureau key: a threshold key dealt by
+/// `eduvault keys ceremony`, of which any `threshold` of the `parties` decrypt together.
+///
+/// Public facts only: the parties' names, the threshold, the ceremony id and the SHA-256 of the verification keys
+/// (v and every v_i, as `threshold.json` states them), so anyone can check a `threshold.json` against the vault.
+public struct Custody: Sendable, Codable, Equatable {
+    /// The only kind this version writes: `threshold`.
+    public static let thresholdKind = "threshold"
+
+    /// `threshold`.
+    public var kind: String
+    /// t: how many parties must take part in a decryption.
+    public var threshold: Int
+    /// The parties, in index order.
+    public var parties: [String]
+    /// The ceremony id (`tk-` and 32 hex digits) of the threshold key.
+    public var ceremony: String
+    /// Lower-case hex SHA-256 of the verification keys.
+    public var verificationKeysSHA256: String
+
+    /// Describes a threshold custody.
+    public init(threshold: Int, parties: [String], ceremony: String, verificationKeysSHA256: String) {
+        self.kind = Self.thresholdKind
+        self.threshold = threshold
+        self.parties = parties
+        self.ceremony = ceremony
+        self.verificationKeysSHA256 = verificationKeysSHA256
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, threshold, parties, ceremony
+        case verificationKeysSHA256 = "verification_keys_sha256"
+    }
+
+    /// One line for people: `threshold 2 of 3 (bureau, auditor, custodian)`.
+    public var summary: String { "threshold \(threshold) of \(parties.count) (\(parties.joined(separator: ", ")))" }
+
+    /// Checks the kind, the threshold against the parties, the names and the hashes' shapes.
+    ///
+    /// - Throws: `ModelError.invalidFile` naming what is wrong.
+    public func validate() throws(ModelError) {
+        guard kind == Self.thresholdKind else { throw ModelError(.invalidFile, "custody kind must be \"threshold\"") }
+        guard (2...32).contains(parties.count), (1...parties.count).contains(threshold) else {
+            throw ModelError(.invalidFile, "custody needs 2–32 parties and a threshold between 1 and their number")
+        }
+        guard Set(parties).count == parties.count, parties.allSatisfy({ Tokens.isIdentifier($0, maxLength: 32) }) else {
+            throw ModelError(.invalidFile, "custody parties must be distinct names [A-Za-z0-9_-]{1,32}")
+        }
+        let hex = { (text: String, count: Int) in
+            text.utf8.count == count && text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+        }
+        guard ceremony.hasPrefix("tk-"), hex(String(ceremony.dropFirst(3)), 32), hex(verificationKeysSHA256, 64) else {
+            throw ModelError(.invalidFile, "custody ceremony or verification_keys_sha256 is malformed")
+        }
+    }
+}
+
 /// `descriptor.json`: the public description of a vault, everything a school needs to prepare a batch.
 public struct Descriptor: Sendable, Codable, Equatable {
     /// The only format this version reads and writes.
@@ -71,13 +128,15 @@ public struct Descriptor: Sendable, Codable, Equatable {
     /// The vault's audit-log verifier key, a C2SP signed-note verifier key `name+hash+base64` (Ed25519). Auditors pin
     /// it; every checkpoint of the log is signed by the matching private key. Absent in vaults made before it.
     public var logKey: String?
+    /// How the decryption key is held: absent for one bureau key, a ``Custody`` for a threshold key.
+    public var custody: Custody?
 
     /// Makes a descriptor and checks its identifiers.
     ///
     /// - Throws: `ModelError.invalidIdentifier` for a malformed vault or key id.
     public init(
         vaultID: String, publicKey: PaillierPublicJWK, keyID: String, keyBits: Int, schema: Schema,
-        policy: PolicyReference, created: String = Timestamp.now()
+        policy: PolicyReference, created: String = Timestamp.now(), custody: Custody? = nil
     ) throws(ModelError) {
         self.format = Descriptor.currentFormat
         self.vaultID = vaultID
@@ -87,6 +146,7 @@ public struct Descriptor: Sendable, Codable, Equatable {
         self.schema = schema
         self.policy = policy
         self.created = created
+        self.custody = custody
         try validate()
     }
 
@@ -97,6 +157,7 @@ public struct Descriptor: Sendable, Codable, Equatable {
         case keyID = "key_id"
         case keyBits = "key_bits"
         case logKey = "log_key"
+        case custody
     }
 
     /// Checks the format tag and identifiers.
@@ -115,6 +176,7 @@ public struct Descriptor: Sendable, Codable, Equatable {
             guard !logKey.isEmpty, logKey.utf8.count <= 512, logKey.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
             else { throw ModelError(.invalidFile, "log_key must be a signed-note verifier key (name+hash+base64)") }
         }
+        try custody?.validate()
     }
 
     /// Canonical JSON bytes (sorted keys), as stored in the vault's meta table.

@@ -60,6 +60,31 @@ public struct Policy: Sendable, Equatable {
         case linearAudit = "LIN-AUDIT"
         /// Differential privacy: discrete Gaussian noise within a zCDP budget (optional; off when absent).
         case differentialPrivacy = "DP"
+        /// Who must take part in a decryption: a minimum threshold and number of key holders (optional; absent = no
+        /// requirement, so one bureau key is accepted).
+        case decryptQuorum = "DECRYPT-QUORUM"
+    }
+
+    /// Rule `DECRYPT-QUORUM`: the least custody a vault's key may have. One bureau key counts as 1 of 1.
+    public struct DecryptQuorum: Sendable, Equatable {
+        /// The smallest threshold t accepted.
+        public let minThreshold: Int
+        /// The smallest number of parties l accepted.
+        public let minParties: Int
+
+        /// Makes a rule.
+        public init(minThreshold: Int, minParties: Int) {
+            self.minThreshold = minThreshold
+            self.minParties = minParties
+        }
+
+        /// Whether a key that `threshold` of `parties` holders must use together satisfies the rule.
+        public func admits(threshold: Int, parties: Int) -> Bool {
+            threshold >= minThreshold && parties >= minParties
+        }
+
+        /// The rule in words, for refusals: `a threshold key of at least 2 of 3 parties`.
+        public var requirement: String { "a threshold key of at least \(minThreshold) of \(minParties) parties" }
     }
 
     /// The rule id a refusal cites when a release would exceed the zCDP budget (configured in rule `DP`).
@@ -116,6 +141,8 @@ public struct Policy: Sendable, Equatable {
     public let linearAudit: Bool
     /// `DP`: differential privacy, when the policy asks for it.
     public let differentialPrivacy: DifferentialPrivacy?
+    /// `DECRYPT-QUORUM`: the least custody of the vault's key, when the policy asks for one.
+    public let decryptQuorum: DecryptQuorum?
 
     /// Whether `role` may perform `action` under `ROLES`.
     public func permits(role: String, action: String) -> Bool { roles[role]?.contains(action) ?? false }
@@ -228,6 +255,17 @@ public struct Policy: Sendable, Equatable {
             differentialPrivacy = DifferentialPrivacy(rhoTotalNano: total, rhoPerReleaseNano: perRelease)
         } else {
             differentialPrivacy = nil
+        }
+        if let rule = byID[.decryptQuorum] {
+            let minThreshold = try Fields.int(rule, "min_threshold", in: "rule DECRYPT-QUORUM", minimum: 1)
+            let minParties = try Fields.int(rule, "min_parties", in: "rule DECRYPT-QUORUM", minimum: 1)
+            guard minParties >= minThreshold, minParties <= 32 else {
+                throw PolicyError(.invalidValue, "rule DECRYPT-QUORUM: 'min_parties' must be at least 'min_threshold' "
+                                  + "and at most 32")
+            }
+            decryptQuorum = DecryptQuorum(minThreshold: minThreshold, minParties: minParties)
+        } else {
+            decryptQuorum = nil
         }
     }
 

@@ -22,6 +22,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case policyMismatch = "policy_mismatch"
         /// The key is smaller than the policy's `KEY-MIN`.
         case keyTooSmall = "key_too_small"
+        /// The key's custody is weaker than the policy's `DECRYPT-QUORUM` (e.g. one holder where a quorum is required).
+        case quorumTooSmall = "quorum_too_small"
         /// A school id is already registered.
         case schoolExists = "school_exists"
         /// A school's registration data is invalid.

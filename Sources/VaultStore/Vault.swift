@@ -49,7 +49,8 @@ public final class Vault: Sendable {
     ///   - descriptor: the public description; its `policy` must name `policyBytes` (id, version, SHA-256).
     ///   - policyBytes: the policy file, stored in the vault so auditors can read the rules in force.
     /// - Throws: `.vaultExists` if the directory already holds a vault; `.invalidPolicy`, `.policyMismatch`,
-    ///   `.keyTooSmall` (below the policy's `KEY-MIN`), `.io`, `.database`.
+    ///   `.keyTooSmall` (below the policy's `KEY-MIN`), `.quorumTooSmall` (custody weaker than the policy's
+    ///   `DECRYPT-QUORUM`; one bureau key counts as 1 of 1), `.io`, `.database`.
     public static func create(directory: URL, descriptor: Descriptor, policyBytes: [UInt8]) throws(StoreError) -> Vault
     {
         let policy: Policy
@@ -62,6 +63,15 @@ public final class Vault: Sendable {
             throw StoreError(
                 .keyTooSmall,
                 "the key has \(descriptor.keyBits) bits; rule KEY-MIN requires at least \(policy.minKeyBits)")
+        }
+        if let quorum = policy.decryptQuorum {
+            let threshold = descriptor.custody?.threshold ?? 1, parties = descriptor.custody?.parties.count ?? 1
+            guard quorum.admits(threshold: threshold, parties: parties) else {
+                throw StoreError(
+                    .quorumTooSmall,
+                    "the key is held by \(descriptor.custody?.summary ?? "one party (a single bureau key)"); rule "
+                        + "DECRYPT-QUORUM requires \(quorum.requirement)")
+            }
         }
         let fileManager = FileManager.default
         let database = directory.appendingPathComponent(databaseFileName)
@@ -102,13 +112,21 @@ public final class Vault: Sendable {
                     ])
                 // Key and policy events carry the public key and the policy's full text, so an auditor holding
                 // only the log can check every later batch and release against them.
-                try AuditLog.append(
-                    db, kind: .keyRegistered,
-                    details: [
-                        "key_id": descriptor.keyID, "key_bits": String(descriptor.keyBits),
-                        "key_sha256": Hex.encode(SHA256.hash(Array(descriptor.publicKey.n.utf8))),
-                        "n": descriptor.publicKey.n,
-                    ])
+                var keyDetails = [
+                    "key_id": descriptor.keyID, "key_bits": String(descriptor.keyBits),
+                    "key_sha256": Hex.encode(SHA256.hash(Array(descriptor.publicKey.n.utf8))),
+                    "n": descriptor.publicKey.n,
+                ]
+                if let custody = descriptor.custody {
+                    // The log binds the custody too: who holds the key, how many must decrypt together, and the
+                    // verification keys their proofs are checked against.
+                    keyDetails["custody"] = custody.kind
+                    keyDetails["threshold"] = String(custody.threshold)
+                    keyDetails["parties"] = custody.parties.joined(separator: ",")
+                    keyDetails["ceremony"] = custody.ceremony
+                    keyDetails["verification_keys_sha256"] = custody.verificationKeysSHA256
+                }
+                try AuditLog.append(db, kind: .keyRegistered, details: keyDetails)
                 try AuditLog.append(
                     db, kind: .policyLoaded,
                     details: [

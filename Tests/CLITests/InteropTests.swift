@@ -1,3 +1,4 @@
+import BigNum
 import Foundation
 import Testing
 
@@ -90,5 +91,66 @@ struct InteropTests {
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "-40", "\(result.stderr)")
         let show = try CLI.eduvault(["keys", "show", "--insecure-test-key", CLI.key("pheutil-1024", "private")])
         #expect(show.status == 0 && show.stdout.contains("bits:   1024"))
+    }
+
+    @Test("python-paillier encrypts under a threshold key's public.json; release share + release decrypt --threshold decrypt it, and an independent Python check verifies the partials")
+    func thresholdKey() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fixture = CLI.root.appendingPathComponent("Keys/test/threshold-2of3-768").path
+        // Three cells: Σx (tenths of a point) and Σx² packed in 96-bit slots, encrypted by python-paillier.
+        let cells: [(sum: Int, squares: Int, count: Int)] = [(7_125, 5_200_000, 10), (600, 36_010, 12), (0, 0, 11)]
+        let script = """
+            import json, sys
+            from phe import paillier, util
+            n = util.base64_to_int(json.load(open(sys.argv[1]))['n'])
+            pub = paillier.PaillierPublicKey(n)
+            for s, q in json.loads(sys.argv[2]):
+                print(pub.encrypt(s + (q << 96)).ciphertext())
+            """
+        let pairs = "[" + cells.map { "[\($0.sum), \($0.squares)]" }.joined(separator: ",") + "]"
+        let encrypted = try CLI.run(CLI.python, ["-c", script, fixture + "/public.json", pairs])
+        #expect(encrypted.status == 0, "\(encrypted.stderr)")
+        let sums = encrypted.stdout.split(separator: "\n").map(String.init)
+        #expect(sums.count == 3)
+        let keyID = (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture + "/threshold.json")))
+                     as? [String: Any])?["key_id"] as? String ?? ""
+        let release = dir.appendingPathComponent("release.json").path
+        try Data(InteropRelease.json(id: "py-1", keyID: keyID, sums: sums, counts: cells.map(\.count)).utf8)
+            .write(to: URL(fileURLWithPath: release))
+        var partials: [String] = []
+        for party in ["custodian", "bureau"] {
+            let out = dir.appendingPathComponent("\(party).json").path
+            let shared = try CLI.eduvault(["release", "share", "--share", fixture + "/share-\(party).json", release,
+                                           "--out", out, "--insecure-test-key"])
+            #expect(shared.status == 0, "\(shared.stderr)")
+            partials.append(out)
+        }
+        let decrypted = try CLI.eduvault(["release", "decrypt", "--threshold", fixture + "/threshold.json", "--format", "json",
+                                          release] + partials + ["--insecure-test-key"])
+        #expect(decrypted.status == 0, "\(decrypted.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(decrypted.stdout.utf8)) as? [String: Any] ?? [:]
+        let means = (object["cells"] as? [[String: Any]] ?? []).map { $0["mean"] as? Double ?? -1 }
+        #expect(means == cells.map { Double($0.sum) / 10 / Double($0.count) })
+        // The independent Python verifier accepts both partials and recovers the packed cells.
+        let checked = try CLI.run(CLI.python, [CLI.root.appendingPathComponent("Tests/PaillierTests/python/threshold_verify.py").path,
+                                               fixture + "/threshold.json", release] + partials)
+        #expect(checked.status == 0, "\(checked.stderr)")
+        #expect(checked.stdout.contains("ok custodian") && checked.stdout.contains("ok bureau"), "\(checked.stdout)")
+        for (i, cell) in cells.enumerated() {
+            let packed = BigNum(cell.squares).shiftedLeft(96) + BigNum(cell.sum)
+            #expect(checked.stdout.contains("cell \(i): \(packed.decimalString)\n"), "\(checked.stdout)")
+        }
+        // And rejects a tampered one.
+        var object2 = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: partials[0])))
+            as? [String: Any] ?? [:]
+        var units = object2["units"] as? [[String: Any]] ?? []
+        units[0]["response"] = "1" + (units[0]["response"] as? String ?? "")
+        object2["units"] = units
+        let tampered = dir.appendingPathComponent("tampered.json")
+        try JSONSerialization.data(withJSONObject: object2).write(to: tampered)
+        let refused = try CLI.run(CLI.python, [CLI.root.appendingPathComponent("Tests/PaillierTests/python/threshold_verify.py").path,
+                                               fixture + "/threshold.json", release, tampered.path])
+        #expect(refused.stdout.contains("bad custodian"), "\(refused.stdout)")
     }
 }

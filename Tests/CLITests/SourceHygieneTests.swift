@@ -23,11 +23,11 @@ struct SourceHygieneTests {
         // void
         "BN_free", "BN_clear_free", "BN_set_flags", "BN_set_negative", "BN_CTX_free", "BN_MONT_CTX_free",
         "EVP_MD_CTX_free", "EVP_PKEY_free", "EVP_CIPHER_CTX_free", "ERR_clear_error", "OPENSSL_cleanse",
-        "eduvault_OPENSSL_free",
+        "eduvault_OPENSSL_free", "BN_GENCB_free", "BN_GENCB_set",
         // plain values
         "BN_num_bits", "eduvault_BN_num_bytes", "BN_is_zero", "BN_is_one", "BN_is_odd", "BN_is_negative",
         "BN_is_bit_set", "BN_cmp", "BN_ucmp", "BN_get_word", "BN_get_flags", "EVP_sha256", "EVP_aes_256_gcm",
-        "ERR_peek_last_error", "ERR_GET_LIB", "ERR_GET_REASON",
+        "ERR_peek_last_error", "ERR_GET_LIB", "ERR_GET_REASON", "BN_GENCB_get_arg",
     ]
 
     @Test("No OpenSSL or SQLite return code is discarded: every status goes through the library's OpenSSLCall helper")

@@ -9,12 +9,13 @@ struct VaultFixture {
     static let publicKey = CLI.key("eduvault-1024", "public")
     static let testKey = ["--insecure-test-key"]
 
-    /// Creates a temporary directory and a vault in `dir/vault`.
-    init() throws {
+    /// Creates a temporary directory and a vault in `dir/vault` under `publicKey` (with `extra` init options, such
+    /// as `--threshold FILE`).
+    init(publicKey: String = VaultFixture.publicKey, extra: [String] = []) throws {
         dir = try CLI.temporaryDirectory()
         vault = dir.appendingPathComponent("vault").path
         let result = try CLI.eduvault(
-            ["vault", "init", "--vault", vault, "--public-key", Self.publicKey] + Self.testKey)
+            ["vault", "init", "--vault", vault, "--public-key", publicKey] + extra + Self.testKey)
         #expect(result.status == 0, "vault init: \(result.stderr)")
     }
 

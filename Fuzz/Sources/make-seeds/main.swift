@@ -23,6 +23,65 @@ func seed(_ target: String, _ name: String, _ data: Data) throws {
 
 func fixture(_ path: String) throws -> Data { try Data(contentsOf: root.appendingPathComponent(path)) }
 
+/// The threshold targets' seeds (threshold-key, share, partial) and the fixed release of the partial target
+/// (Fuzz/Fixtures/threshold-release*.json), from the committed 2-of-3 and 3-of-5 fixtures. `make-seeds threshold`
+/// writes only these.
+func thresholdSeeds() async throws {
+    let dir = "Keys/test/threshold-2of3-768"
+    for name in ["threshold-2of3-768", "threshold-3of5-768"] {
+        try seed("threshold-key", "\(name).json", fixture("Keys/test/\(name)/threshold.json"))
+    }
+    let key = try ThresholdJSON.decode(fixture("\(dir)/threshold.json"), allowInsecureSize: true)
+    let shares = try key.parties.map {
+        try ThresholdJSON.decodeShare(fixture("\(dir)/share-\($0.name).json"), allowInsecureSize: true)
+    }
+    try seed("share", "bureau.json", fixture("\(dir)/share-bureau.json"))
+    try seed("share", "3of5-ombudsman.json", fixture("Keys/test/threshold-3of5-768/share-ombudsman.json"))
+    try seed("share", "custodian-sealed.json",
+             ThresholdJSON.encode(shares[2], kid: "fuzz seed", keyKid: "fuzz seed", created: "fuzz",
+                                  passphrase: "fuzz passphrase", cost: (16, 1, 1)))
+    // A fixed 5-cell release under the 2-of-3 key (two units at 768 bits), and another one.
+    func release(id: String, cells: Int) throws -> Release {
+        let layout = try SlotLayout(slotBits: 96, slotCount: 2)
+        var list: [[String: Any]] = []
+        for i in 0..<cells {
+            let c = try key.publicKey.encrypt(try layout.pack([UInt64(6_000 + 37 * i), UInt64(3_000_000 + 911 * i)]))
+            list.append(["by": ["subject": "s\(i)"], "count": 10 + i, "sum": c.value.decimalString])
+        }
+        let object: [String: Any] = [
+            "format": Release.formatTag, "id": id, "vault": "fuzz", "key_id": key.publicKey.keyID,
+            "query": ["by": ["subject"], "filters": [String: String]()] as [String: Any],
+            "policy": ["id": "fuzz", "version": 1, "sha256": String(repeating: "0", count: 64)] as [String: Any],
+            "created": "2026-01-01T00:00:00Z", "log_index": 1, "scale": 1, "slot_bits": 96, "slot_count": 2,
+            "cells": list, "suppressed": [[String: Any]](),
+        ]
+        return try Release.decode(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+    }
+    let fixed = try release(id: "fuzz-threshold", cells: 5)
+    let fixtures = root.appendingPathComponent("Fuzz/Fixtures")
+    try FileManager.default.createDirectory(at: fixtures, withIntermediateDirectories: true)
+    try fixed.jsonData().write(to: fixtures.appendingPathComponent("threshold-release.json"))
+    for share in shares {
+        let data = try await ThresholdRelease.partiallyDecrypt(fixed, with: share, created: "fuzz").jsonData()
+        try seed("partial", "\(share.party.name).json", data)
+        if share.party.index <= 2 {
+            try data.write(to: fixtures.appendingPathComponent("threshold-release-\(share.party.name).json"))
+        }
+    }
+    let other = try release(id: "fuzz-other", cells: 2)
+    try seed("partial", "other-release.json",
+             try await ThresholdRelease.partiallyDecrypt(other, with: shares[2], created: "fuzz").jsonData())
+}
+
+if CommandLine.arguments.dropFirst().contains("threshold") {
+    for target in ["threshold-key", "share", "partial"] {
+        try? FileManager.default.removeItem(at: corpus.appendingPathComponent(target))
+    }
+    try await thresholdSeeds()
+    print("threshold seeds written to \(corpus.path)")
+    exit(0)
+}
+
 try? FileManager.default.removeItem(at: corpus)
 let key = Fuzz.fixtureKey
 let pub = key.publicKey
@@ -200,4 +259,5 @@ let publicEncoder = JSONEncoder()
 publicEncoder.outputFormatting = [.sortedKeys, .prettyPrinted]
 try seed("school-public-key", "gp.pub", try publicEncoder.encode(try SchoolPublicKeys(schoolKeys)))
 
+try await thresholdSeeds()
 print("seeds written to \(corpus.path)")
