@@ -173,7 +173,7 @@ public final class VaultHTTPClient: @unchecked Sendable {
         guard size <= maxBytes, let data = FileManager.default.contents(atPath: batch.path) else {
             throw AppError(.badRequest, "cannot read the batch file \(batch.path)")
         }
-        let response = try await send(try request("POST", "/v1/batches", body: data, contentType: "application/x-eduvault-batch"))
+        let response = try await send(try request("POST", "/v1/batches", body: data, contentType: "application/octet-stream"))
         let receipt = try expect(Receipt.self, response, [200, 201])
         return (receipt, response.status == 201)
     }

@@ -41,11 +41,12 @@ paths:
       summary: Upload a batch file (school; only batches signed for the signing school).
       requestBody:
         required: true
+        description: The batch file exactly as `eduvault school encrypt` wrote it (eduvault-batch/1, signed by the school).
         content:
-          application/x-eduvault-batch:
+          application/octet-stream:
             schema:
               type: string
-              contentMediaType: application/x-eduvault-batch
+              format: binary
       responses:
         '201':
           description: The batch was verified and stored with its audit entry; its receipt.
@@ -355,7 +356,7 @@ paths:
           description: The OpenAPI 3.1 document.
           content:
             application/yaml:
-              schema: {type: string}
+              schema: {type: object}
         '503': {$ref: '#/components/responses/Problem'}
 components:
   securitySchemes:
