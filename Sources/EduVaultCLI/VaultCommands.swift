@@ -96,7 +96,7 @@ struct VaultInit: AsyncParsableCommand {
         print("  key:        \(descriptor.keyID) (\(descriptor.keyBits) bits)")
         print("  policy:     \(rules.id) v\(rules.version) sha256 \(rules.sha256.prefix(16))… (\(policySource))")
         print("  descriptor: \(created.directory.appendingPathComponent(Vault.descriptorFileName).path)")
-        print("Next: register schools with `eduvault school add --vault \(vault.path) --id ID --keys-out FILE`.")
+        print("Next: register schools with `eduvault school add --vault \(vault.path) --id ID --public-key F.pub` (F from `school keygen`).")
     }
 }
 

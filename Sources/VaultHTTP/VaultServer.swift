@@ -140,6 +140,40 @@ public enum VaultServer {
         }
     }
 
+    /// Runs the service in this process on `configuration`'s address (port 0: a free port) while `body` runs with the
+    /// bound port, then shuts it down gracefully (`eduvault demo --over-http`, benchmarks). Logs only warnings.
+    public static func withServer<T: Sendable>(
+        service: VaultService, configuration: ServerConfiguration, _ body: (Int) async throws -> T
+    ) async throws -> T {
+        var logger = Logger(label: "eduvault.http")
+        logger.logLevel = .warning
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = try makeApplication(service: service, configuration: configuration, logger: logger, now: nil,
+                                      shutdown: ShutdownFlag(), onListening: { port in
+                                          continuation.yield(port)
+                                          continuation.finish()
+                                      })
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        return try await withThrowingTaskGroup(of: T?.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return nil
+            }
+            var port = 0
+            for await bound in ports { port = bound }
+            do {
+                let result = try await body(port)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+        }
+    }
+
     /// Sets up swift-log for a server process: one line per message on standard error.
     public static func bootstrapLogging() {
         LoggingSystem.bootstrap { label in

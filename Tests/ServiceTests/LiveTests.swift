@@ -182,4 +182,15 @@ struct LiveTests {
         #expect(after.total_records == before.total_records + 6000 && after.batches == before.batches + 1, "\(outcomes)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: f.vault.appendingPathComponent("incoming").path).isEmpty)
     }
+
+    @Test("eduvault demo --over-http tells the whole story through a live server, each role with its own key")
+    func demoOverHTTP() throws {
+        let result = try Tool.eduvault(["demo", "--over-http", "--schools", "4", "--students", "20", "--bits", "1024",
+                                        "--insecure-test-key"])
+        #expect(result.status == 0, "\(result.stderr)")
+        for fragment in ["eduvault serve --vault vault --listen 127.0.0.1:", "batches stored", "an auditor's key asking a query: refused",
+                         "[DIFF-GUARD]", "verdict: pass", "Demo over HTTP finished"] {
+            #expect(result.stdout.contains(fragment), "missing: \(fragment)")
+        }
+    }
 }
