@@ -191,7 +191,7 @@ struct LoadBenchmark {
                             "--max-connections", "1024", "--max-batch-mb", "256"]
         let out = Pipe()
         server.standardOutput = out
-        server.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        server.standardError = FileHandle.nullDevice
         try server.run()
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         var line = ""

@@ -68,7 +68,7 @@ extension VaultService {
         let limit = min(end - start, Self.maxEntriesPerPage)
         return try await read { () throws(AppError) -> LogEntriesPage in
             do {
-                let size = try self.vault.status().auditEntryCount
+                let size = try self.vault.auditLogSize()
                 let entries = try self.vault.auditEntries(from: start, limit: Int(limit))
                 return LogEntriesPage(entries: entries, size: size)
             } catch { throw AppError(error) }
@@ -99,7 +99,7 @@ extension VaultService {
 
     func requireSize(_ size: Int64) throws(AppError) {
         let current: Int64
-        do { current = try vault.status().auditEntryCount } catch { throw AppError(error) }
+        do { current = try vault.auditLogSize() } catch { throw AppError(error) }
         guard size <= current else { throw AppError(.notFound, "the log has only \(current) entries") }
     }
 

@@ -5,9 +5,10 @@ import FoundationNetworking
 #endif
 import VaultApp
 
-/// One HTTPS request through libcurl with a private CA file (`--ca-cert`), for servers with a self-signed
-/// certificate. URLSession on Linux hands TLS to the same libcurl but cannot be told a CA file; everything else about
-/// the request (signature headers, body, limits) is the same as on the URLSession path.
+/// One request through libcurl directly: with a private CA file (`--ca-cert`, servers with a self-signed
+/// certificate), and for batch uploads. URLSession on Linux hands its requests to the same libcurl but cannot be told a
+/// CA file, and its upload path is costly; everything else about the request (signature headers, body, limits) is the
+/// same as on the URLSession path.
 enum CurlTransport {
     /// The response body, collected by libcurl's write callback (bounded).
     final class Sink {
@@ -22,7 +23,8 @@ enum CurlTransport {
         }
     }
 
-    /// Performs `request` (blocking) trusting only the certificates in `caFile`.
+    /// Performs `request` (blocking), trusting only the certificates in `caFile` when it is not empty (else the system
+    /// trust store).
     static func perform(_ request: URLRequest, caFile: String, timeoutSeconds: Int, maxBytes: Int)
         -> Result<VaultHTTPClient.Response, AppError>
     {
@@ -33,7 +35,9 @@ enum CurlTransport {
             defer { curl_easy_cleanup(handle) }
             // libcurl copies string options.
             try check(url.withCString { ecurl_setopt_pointer(handle, CURLOPT_URL, $0) }, "URL")
-            try check(caFile.withCString { ecurl_setopt_pointer(handle, CURLOPT_CAINFO, $0) }, "CA file")
+            if !caFile.isEmpty {
+                try check(caFile.withCString { ecurl_setopt_pointer(handle, CURLOPT_CAINFO, $0) }, "CA file")
+            }
             try check(ecurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1), "verify peer")
             try check(ecurl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2), "verify host")
             try check(ecurl_setopt_long(handle, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS)), "protocols")

@@ -75,7 +75,8 @@ struct Handlers: Sendable {
         }
         var hasher = SHA256Hasher()
         var size = 0
-        let deadline = ContinuousClock.now + .seconds(timeout)
+        let started = ContinuousClock.now
+        let deadline = started + .seconds(timeout)
         for try await chunk in request.body {
             size += chunk.readableBytes
             guard size <= limit else { throw AppError(.tooLarge, "the batch is larger than --max-batch-mb (\(limit >> 20) MB)") }
@@ -87,7 +88,11 @@ struct Handlers: Sendable {
                 throw AppError(.timeout, "the batch took longer than \(timeout) s to arrive")
             }
         }
-        context.notes.values.withLock { $0.bytes = size }
+        let received = ContinuousClock.now
+        context.notes.values.withLock {
+            $0.bytes = size
+            $0.bodyMs = (received - started).seconds * 1000
+        }
         guard hasher.finalize() == digest else {
             server.metrics.authenticationFailed("digest_mismatch")
             throw AppError(.unauthorized, "the body does not match the signed Content-Digest")
@@ -101,6 +106,7 @@ struct Handlers: Sendable {
             throw error
         }
         _ = consume writer
+        context.notes.values.withLock { $0.workMs = (ContinuousClock.now - received).seconds * 1000 }
         if !receipt.alreadyStored { server.metrics.ingested(records: receipt.recordCount) }
         var response = try json(receipt)
         response.status = receipt.alreadyStored ? .ok : .created

@@ -14,6 +14,9 @@ final class RequestNotes: Sendable {
         var principal: String?
         var rule: String?
         var bytes = 0
+        /// Time spent receiving the body and in the use case (ingest, query), for the log line.
+        var bodyMs: Double?
+        var workMs: Double?
     }
     let values = Mutex(Values())
 }
@@ -109,6 +112,8 @@ struct OuterMiddleware: RouterMiddleware {
         ]
         if let rule = values.rule { metadata["rule"] = .string(rule) }
         if values.bytes > 0 { metadata["bytes"] = .stringConvertible(values.bytes) }
+        if let body = values.bodyMs { metadata["body_ms"] = .string(String(format: "%.1f", body)) }
+        if let work = values.workMs { metadata["work_ms"] = .string(String(format: "%.1f", work)) }
         server.logger.info("request", metadata: metadata)
         return response
     }

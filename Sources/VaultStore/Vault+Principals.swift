@@ -199,6 +199,12 @@ extension Vault {
         }
     }
 
+    /// The number of entries in the audit log (its last index), without reading anything else.
+    public func auditLogSize() throws(StoreError) -> Int64 {
+        do { return try pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx), 0) FROM audit_log") ?? 0 } }
+        catch { throw StoreError.wrap(error) }
+    }
+
     /// Whether a school's key has been revoked.
     static func isRevoked(_ db: Database, school: String) throws -> Bool {
         try Bool.fetchOne(db, sql: "SELECT 1 FROM revoked_schools WHERE school_id = ?", arguments: [school]) != nil
