@@ -27,6 +27,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // The service (VaultHTTP only): Hummingbird 2 without its swift-configuration trait, swift-log,
+        // ServiceLifecycle, and NIOSSL for --tls-cert.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // The one door to C: libcrypto, plus static-inline shims for the macros Swift cannot call.
@@ -65,11 +73,48 @@ let package = Package(
             dependencies: ["VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "Paillier"],
             swiftSettings: strictSettings
         ),
+        // The application layer: every use case once (encrypt a batch, ingest, query and release, status, check,
+        // members and authorization, log reads, request signatures); the CLI and the service only parse, call, print.
+        .target(
+            name: "VaultApp",
+            dependencies: [
+                "Paillier", "BigNum", "VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "VaultAggregation",
+                "VaultAuditor", "Primitives",
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The service: routes, request signatures, limits, metrics. The only target that imports Hummingbird.
+        .target(
+            name: "VaultHTTP",
+            dependencies: [
+                "VaultApp", "VaultModel", "VaultAudit", "VaultStore", "VaultAggregation", "Primitives",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            exclude: ["openapi.yaml"],
+            swiftSettings: strictSettings
+        ),
+        // libcurl, for the clients' TLS path with a private CA (URLSession on Linux cannot be told a CA file).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // The clients' side: signed requests over URLSession (FoundationNetworking), and the auditor's HTTP source.
+        .target(
+            name: "VaultClient",
+            dependencies: ["VaultApp", "VaultModel", "VaultAudit", "VaultAuditor", "VaultAggregation", "Primitives", "CCurl"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "EduVaultCLI",
             dependencies: [
                 "Paillier", "VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "VaultAggregation", "Primitives",
-                "VaultAuditor", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "VaultAuditor", "VaultApp", "VaultHTTP", "VaultClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),
@@ -105,6 +150,17 @@ let package = Package(
             dependencies: [
                 "EduVaultCLI", "Paillier", "BigNum", "VaultModel", "Primitives", "eduvault",
                 .product(name: "GRDB", package: "GRDB.swift"),  // audit tests tamper with vault.sqlite
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The service through Hummingbird's test client: every route × every refusal, limits, fail closed.
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: [
+                "VaultHTTP", "VaultApp", "VaultClient", "VaultStore", "VaultModel", "VaultAudit", "Primitives", "Paillier",
+                "eduvault",  // fixtures are made with the real commands; the live tests run `eduvault serve`
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),  // fail-closed tests break the audit log on purpose
             ],
             swiftSettings: strictSettings
         ),

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Primitives
 import VaultAudit
+import VaultApp
 import VaultAuditor
+import VaultClient
 import VaultModel
 import VaultStore
 
@@ -64,6 +66,10 @@ struct AuditInputOptions: ParsableArguments {
     var state: String?
     @Option(help: "Also re-derive every batch's record root from the stored records in this export directory.")
     var records: String?
+    @Option(help: "Verify a live vault service instead (with --identity, an auditor's key).") var server: String?
+    @Option(help: "With --server: your key file (`member keygen`).") var identity: String?
+    @Option(help: "With --server: trust this PEM certificate.") var caCert: String?
+    @Flag(help: "With --server: also fetch every batch's stored records and re-derive their roots.") var withRecords = false
 
     func pinnedKey() throws -> NoteVerifierKey {
         var text = logKey
@@ -89,6 +95,13 @@ struct AuditInputOptions: ParsableArguments {
     func verify() throws -> AuditReport {
         let verifier = AuditVerifier(logKey: try pinnedKey(), state: try loadState())
         do {
+            if let server {
+                guard export == nil, vault == nil else { throw CLIError("give exactly one of --export, --vault or --server") }
+                let client = try RemoteOptions(server: server, identity: identity, caCert: caCert).client()
+                let source: HTTPAuditSource
+                do { source = try HTTPAuditSource(client: client) } catch { throw CLIError(error.message) }
+                return try verifier.verify(source, records: withRecords ? source : nil)
+            }
             switch (export, vault) {
             case (let export?, nil):
                 let source = try ExportDirectory(URL(fileURLWithPath: export))
@@ -104,6 +117,8 @@ struct AuditInputOptions: ParsableArguments {
         } catch let error as CLIError {
             throw error
         } catch let error as ExportError {
+            throw CLIError(error.message)
+        } catch let error as AppError {
             throw CLIError(error.message)
         } catch {
             throw CLIError("the vault could not be read for verification: \(error)")

@@ -63,7 +63,19 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "With --query-records: make this many earlier releases (per-school tables) first, so the timed query's LIN-AUDIT works against a history.")
     var priorReleases: Int = 0
 
+    @Flag(help: "Instead of the core operations, load the service: --load-schools schools upload batches of --load-records records concurrently over HTTP while a bureau queries (with --public-key).")
+    var load = false
+    @Option(help: ArgumentHelp(visibility: .hidden)) var loadSchools = 64
+    @Option(help: ArgumentHelp(visibility: .hidden)) var loadBatches = 2
+    @Option(help: ArgumentHelp(visibility: .hidden)) var loadRecords = 1000
+    @Option(help: "With --load: the vault's public key (default Keys/test/eduvault-2048/public.json).") var publicKey: String?
+
     func run() async throws {
+        if load {
+            try await LoadBenchmark(schools: loadSchools, batchesPerSchool: loadBatches, recordsPerBatch: loadRecords,
+                                    publicKey: publicKey ?? "Keys/test/eduvault-2048/public.json", json: json).run()
+            return
+        }
         guard [1024, 2048, 3072, 4096].contains(bits) else { throw CLIError("--bits must be 2048 or 3072 (or 1024/4096)") }
         guard seconds > 0, seconds <= 600 else { throw CLIError("--seconds must be between 0 and 600") }
         let cores = availableCores

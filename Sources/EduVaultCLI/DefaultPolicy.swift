@@ -7,7 +7,7 @@ enum DefaultPolicy {
     static let yaml = #"""
 # EduVault default policy. Reports cite rules by id; the file's SHA-256 is logged whenever it is loaded.
 id: eduvault-default
-version: 2
+version: 3
 rules:
   - id: K-MIN
     description: Every released cell aggregates at least this many student records.
@@ -36,12 +36,15 @@ rules:
     description: Days records are kept before they must be deleted.
     retention_days: 1825
   - id: ROLES
-    description: Which role may do what.
+    description: >-
+      Which role may do what. Every signed request to the service names one action; a role not listed for it is
+      refused (403, logged as request.denied).
     roles:
       school: [batch.upload, receipt.read]
       vault: [batch.ingest, query.aggregate, release.publish]
-      bureau: [query.request, release.decrypt]
-      auditor: [log.read, log.verify, release.verify]
+      bureau: [query.request, release.read, release.decrypt]
+      auditor: [log.read, log.verify, release.read, release.verify, status.read]
+      operator: [status.read]
 
 """#
 }

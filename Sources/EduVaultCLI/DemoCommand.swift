@@ -3,6 +3,10 @@ import BigNum
 import Foundation
 import Paillier
 import VaultAggregation
+import VaultApp
+import VaultHTTP
+import VaultModel
+import VaultStore
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,6 +41,8 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Random seed for the synthetic data.") var seed: UInt64 = 2026
     @Option(help: "Who holds the key: single (one bureau key) or threshold (2 of bureau, auditor, custodian).")
     var custody: CustodyMode = .single
+    @Flag(help: "Tell the same story through a live `eduvault serve` on a loopback port, each role with its own key.")
+    var overHttp = false
 
     func run() async throws {
         guard (4...200).contains(schools), (12...5000).contains(students) else {
@@ -146,28 +152,96 @@ struct DemoCommand: AsyncParsableCommand {
         let records = plan.reduce(0) { $0 + $1.students } * SampleDataGenerator.subjects.count
         print("   \(plan.count) signed batches, \(records) encrypted scores")
 
-        say("Vault: verify and ingest the batches", "Signature, key id, schema and every ciphertext are checked; each "
-            + "batch and its audit entry\ncommit in one transaction.")
-        try await run(VaultIngest.self, ["--vault", path("vault")] + plan.map { path("batches/\($0.id).batch") }, quiet: true)
-        print("   ingested \(plan.count) batches")
+        guard overHttp else {
+            say("Vault: verify and ingest the batches", "Signature, key id, schema and every ciphertext are checked; each "
+                + "batch and its audit entry\ncommit in one transaction.")
+            try await run(VaultIngest.self, ["--vault", path("vault")] + plan.map { path("batches/\($0.id).batch") }, quiet: true)
+            print("   ingested \(plan.count) batches")
+            try await story(plan: plan, path: path, say: say, access: { _ in ["--vault", path("vault")] }, decrypt: decrypt)
+            say("Auditor: check the vault", "SQLite integrity, foreign keys, the hash chain over every audit entry, and the "
+                + "linear audit\nrebuilt from the release history.")
+            try await run(VaultCheck.self, ["--vault", path("vault")])
+            print(String(format: "\nDemo finished in %.1f s.", Date().timeIntervalSince(started))
+                  + (keep.map { " Files kept in \($0)." } ?? " Temporary files removed."))
+            return
+        }
+
+        say("Bureau, auditor and operator make their own request keys; the vault registers the public parts",
+            "eduvault member keygen on each member's machine (the key never leaves it), then\n"
+            + "eduvault member add --role bureau|auditor|operator at the vault. What each role may do comes from the\n"
+            + "policy's ROLES rule; every registration is an audit entry.")
+        for role in ["bureau", "auditor", "operator"] {
+            try await run(MemberKeygen.self, ["--out", path("keys/\(role).key")], quiet: true)
+            try await run(MemberAdd.self, ["--vault", path("vault"), "--role", role, "--name", "demo-\(role)",
+                                           "--public-key", path("keys/\(role).key.pub")], quiet: true)
+        }
+        print("   registered bureau, auditor and operator")
+        let service = try VaultDirectoryOption(path: path("vault")).service()
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        do {
+            try await VaultServer.withServer(service: service, configuration: configuration) { port in
+                let url = "http://127.0.0.1:\(port)"
+                say("Vault operator: eduvault serve --vault vault --listen 127.0.0.1:\(port)",
+                    "The vault is now a service on a loopback port. Every request below is signed with its sender's key\n"
+                    + "(RFC 9421, ed25519); unsigned, stale, replayed or altered requests are refused.")
+                say("Schools upload their batches over HTTP",
+                    "eduvault school upload --server \(url) --keys keys/ID.json batches/ID.batch   (signed with the school's key)")
+                for school in plan {
+                    try await run(SchoolUpload.self, ["--server", url, "--keys", path("keys/\(school.id).json"),
+                                                      path("batches/\(school.id).batch")], quiet: true)
+                }
+                print("   \(plan.count) batches stored, each with its receipt")
+                let refused = try await self.refusedQuery(url: url, path: path)
+                print("   an auditor's key asking a query: \(refused)")
+                try await story(plan: plan, path: path, say: say, access: { role in
+                    ["--server", url, "--identity", path("keys/\(role).key")]
+                }, decrypt: decrypt)
+                say("Operator: the vault's status over HTTP", "eduvault vault status --server \(url) --identity keys/operator.key")
+                try await run(VaultStatusCommand.self, ["--server", url, "--identity", path("keys/operator.key")])
+                say("Auditor: verify the live vault over HTTP",
+                    "eduvault audit verify --server \(url) --identity keys/auditor.key --log-key KEY --with-records\n"
+                    + "The same verifier as for an export, reading the log, tables and records through signed requests.")
+                let logKey = service.vault.descriptor.logKey ?? ""
+                try await run(AuditVerifyCommand.self, ["--server", url, "--identity", path("keys/auditor.key"),
+                                                        "--log-key", logKey, "--with-records"])
+            }
+        } catch let error as AppError { throw CLIError(error.message) }
+        print(String(format: "\nDemo over HTTP finished in %.1f s.", Date().timeIntervalSince(started))
+              + (keep.map { " Files kept in \($0)." } ?? " Temporary files removed."))
+    }
+
+    /// An auditor's key asking a query: refused by the policy's ROLES rule (403), and logged.
+    private func refusedQuery(url: String, path: (String) -> String) async throws -> String {
+        let command = try QueryCommand.parse(["--server", url, "--identity", path("keys/auditor.key"), "--by", "subject",
+                                              "--out", path("release-denied.json")])
+        do { try await command.run() } catch let error as CLIError { return "refused (\(error.message.prefix(90))…)" }
+        return "unexpectedly answered"
+    }
+
+    /// The bureau's queries, the attacks and their refusals: the same over a vault directory and over HTTP.
+    private func story(plan: [SampleDataGenerator.School], path: (String) -> String, say: (String, String) -> Void,
+                       access: (String) -> [String],
+                       decrypt: (_ release: String, _ extra: [String]) async throws -> Void) async throws {
+        let threshold = custody == .threshold
 
         say("Bureau asks: the rural–urban gap per subject",
             "eduvault query --by subject --contrast region   (computed on ciphertexts; nothing is decrypted)")
-        try await run(QueryCommand.self, ["--vault", path("vault"), "--by", "subject", "--contrast", "region",
+        try await run(QueryCommand.self, access("bureau") + ["--by", "subject", "--contrast", "region",
                                           "--out", path("release-gap.json")], quiet: true)
-        try await decrypt("release-gap.json")
+        try await decrypt("release-gap.json", [])
         if threshold { try await forgedShare("release-gap.json", path: path, say: say) }
 
         say("Bureau asks: the livestream-classroom effect per subject and region",
             "eduvault query --by subject,region --contrast program   (gap = livestream − standard)")
-        try await run(QueryCommand.self, ["--vault", path("vault"), "--by", "subject,region", "--contrast", "program",
+        try await run(QueryCommand.self, access("bureau") + ["--by", "subject,region", "--contrast", "program",
                                           "--out", path("release-livestream.json")], quiet: true)
         try await decrypt("release-livestream.json", ["--baseline", "standard"])
 
         say("Bureau asks: scores per province and subject", "eduvault query --by province,subject")
-        try await run(QueryCommand.self, ["--vault", path("vault"), "--by", "province,subject",
+        try await run(QueryCommand.self, access("bureau") + ["--by", "province,subject",
                                           "--out", path("release-province.json")], quiet: true)
-        try await decrypt("release-province.json")
+        try await decrypt("release-province.json", [])
 
         let small = plan.last!  // safe: the plan always ends with the small school
         let bigCounty = SampleDataGenerator.provinces.first { $0.name == small.province }!.county  // safe: same table
@@ -175,9 +249,9 @@ struct DemoCommand: AsyncParsableCommand {
             "eduvault query --by province,subject --where county=\(bigCounty)\n"
             + "\(small.province) minus county \(bigCounty) is exactly that school: subtracting the two releases would "
             + "reveal its mean.")
-        try await run(QueryCommand.self, ["--vault", path("vault"), "--by", "province,subject", "--where",
+        try await run(QueryCommand.self, access("bureau") + ["--by", "province,subject", "--where",
                                           "county=\(bigCounty)", "--out", path("release-attack.json")], quiet: true)
-        try await decrypt("release-attack.json")
+        try await decrypt("release-attack.json", [])
         print("   The \(small.province) cells are withheld [DIFF-GUARD]: they differ from released cells by fewer than "
               + "k = 10 students.")
 
@@ -186,7 +260,7 @@ struct DemoCommand: AsyncParsableCommand {
             + "Every cell is a whole school. The \(small.id) cells are below k and withheld, but \(small.province)'s total "
             + "was released above:\nthe total minus its other schools would be exactly \(small.id). The vault checks "
             + "every combination of\nreleases over the atoms of the data (LIN-AUDIT), not just pairs of cells.")
-        try await run(QueryCommand.self, ["--vault", path("vault"), "--by", "school,subject",
+        try await run(QueryCommand.self, access("bureau") + ["--by", "school,subject",
                                           "--out", path("release-schools.json")], quiet: true)
         let schoolsRelease = try Release.decode(try Files.read(path("release-schools.json"), what: "release"))
         let guarded = schoolsRelease.suppressed.filter { $0.rule != Suppression.kMin }
@@ -196,13 +270,6 @@ struct DemoCommand: AsyncParsableCommand {
         print("   \(schoolsRelease.cells.count) school cells released; \(guarded.count) more withheld\(rules.isEmpty ? "" : " [\(rules)]"): "
               + "with the province, region and\n   programme totals released above, releasing them would let sums and "
               + "differences of releases pin down \(small.id).")
-
-        say("Auditor: check the vault", "SQLite integrity, foreign keys, the hash chain over every audit entry, and the "
-            + "linear audit\nrebuilt from the release history.")
-        try await run(VaultCheck.self, ["--vault", path("vault")])
-
-        print(String(format: "\nDemo finished in %.1f s.", Date().timeIntervalSince(started))
-              + (keep.map { " Files kept in \($0)." } ?? " Temporary files removed."))
     }
 
     /// The custodian forges its partial decryption of `release` (one value multiplied by 1 + n, which would shift a

@@ -18,6 +18,7 @@ public struct EduVault: AsyncParsableCommand {
             QueryCommand.self, ReleaseCommand.self, SampleDataCommand.self,
             BenchCommand.self,
             VaultCommand.self, SchoolCommand.self, AuditCommand.self,
+            MemberCommand.self, ServeCommand.self,
         ]
     )
 

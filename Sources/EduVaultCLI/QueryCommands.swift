@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Paillier
 import VaultAggregation
+import VaultApp
 import VaultAudit
+import VaultClient
 import VaultModel
 import VaultStore
 
@@ -29,8 +31,10 @@ struct QueryCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The vault directory.")
-    var vault: String
+    @Option(help: "The vault directory (or --server URL with --identity F).")
+    var vault: String?
+
+    @OptionGroup var remote: RemoteOptions
 
     @Option(help: "Comma-separated grouping attributes, e.g. subject,region.")
     var by: String = ""
@@ -56,15 +60,18 @@ struct QueryCommand: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: out) && !force {
             throw CLIError("\(out) already exists (remove it or pass --force)")
         }
-        let store = try openVault(vault)
-        let engine = try QueryEngine(vault: store)
+        guard (vault == nil) != (remote.server == nil) else {
+            throw CLIError("give --vault DIR, or --server URL with --identity F")
+        }
+        guard let vault else { return try await runRemote(query, destination: destination) }
+        let service = try VaultDirectoryOption(path: vault).service()
         let spinner = Spinner("Summing ciphertexts")
         let cleanup = InterruptCleanup(output: destination)
         defer { cleanup.cancel() }
         var staged: AtomicFile.Staged? = nil
         let outcome: QueryEngine.Outcome
         do {
-            outcome = try engine.run(query, progress: { spinner.update("(\($0) records)") }, deliver: { release in
+            outcome = try service.query(query, progress: { spinner.update("(\($0) records)") }, deliver: { release in
                 // Written and synced inside the release transaction: if this fails, nothing is recorded.
                 do {
                     staged = try AtomicFile.stage(try release.jsonData(), for: destination)
@@ -98,6 +105,23 @@ struct QueryCommand: AsyncParsableCommand {
     }
 }
 
+extension QueryCommand {
+    /// `query --server`: the service runs the query and answers with the release it stored; written atomically.
+    func runRemote(_ query: Query, destination: URL) async throws {
+        let client = try remote.client()
+        let data: Data
+        do { data = try await client.query(query) } catch { throw CLIError(error.message) }
+        let release = try Release.decode(data)
+        try Files.write(data, to: destination.path, overwrite: force, what: "release")
+        print("release \(release.id) written to \(out) (log index \(release.logIndex))")
+        print("  released cells:   \(release.cells.count)")
+        print("  suppressed cells: \(release.suppressed.count)"
+              + (release.suppressed.isEmpty ? "" : " (" + Dictionary(grouping: release.suppressed, by: \.rule)
+                  .map { "\($0.key): \($0.value.count)" }.sorted().joined(separator: ", ") + ")"))
+        if release.cells.isEmpty { Terminal.note("warning: the policy withheld every cell of this query") }
+    }
+}
+
 func openVault(_ path: String) throws -> Vault {
     do { return try Vault.open(directory: URL(fileURLWithPath: path)) } catch {
         throw CLIError("\(error.message) (\(path))")
@@ -107,8 +131,9 @@ func openVault(_ path: String) throws -> Vault {
 struct ReleaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
-        abstract: "Work with releases: decrypt them into statistics (one key, or a quorum of threshold shares).",
-        subcommands: [ReleaseDecrypt.self, ReleaseShare.self]
+        abstract: "Work with releases: fetch them from a service, decrypt them into statistics (one key, or a quorum "
+            + "of threshold shares).",
+        subcommands: [ReleaseDecrypt.self, ReleaseShare.self, ReleaseFetch.self]
     )
 }
 

@@ -3,6 +3,7 @@ import BigNum
 import Foundation
 import Paillier
 import Primitives
+import VaultApp
 import VaultModel
 import VaultStore
 
@@ -17,7 +18,7 @@ struct SchoolCommand: AsyncParsableCommand {
             school's public facts and public key; no secret ever reaches the vault. `encrypt` runs at the school: \
             it turns a score CSV into a batch file that holds no student id and no readable score.
             """,
-        subcommands: [SchoolKeygen.self, SchoolAdd.self, SchoolEncrypt.self]
+        subcommands: [SchoolKeygen.self, SchoolAdd.self, SchoolEncrypt.self, SchoolUpload.self]
     )
 }
 
@@ -241,9 +242,6 @@ struct SchoolEncrypt: AsyncParsableCommand {
     @Flag(help: "Replace an existing output file.")
     var force = false
 
-    /// Rows encrypted per parallel chunk: bounds memory while keeping every core busy.
-    static let chunkSize = 1024
-
     func run() async throws {
         let description: Descriptor
         do { description = try Descriptor.read(from: URL(fileURLWithPath: descriptor)) } catch {
@@ -261,18 +259,6 @@ struct SchoolEncrypt: AsyncParsableCommand {
             throw CLIError(
                 "the keys file is for vault \(schoolKeys.vaultID), the descriptor for vault \(description.vaultID)")
         }
-        let signingKey: Ed25519.PrivateKey
-        do { signingKey = try schoolKeys.signingKey() } catch { throw CLIError("\(keys): \(error.message)") }
-        let key = try VaultSupport.paillierKey(of: description, allowInsecureSize: insecureTestKey)
-        let schema = description.schema
-        try VaultSupport.checkLayout(schema, fits: key)
-        let layout: SlotLayout
-        do { layout = try SlotLayout(slotBits: schema.slotBits, slotCount: schema.slotCount) } catch {
-            throw CLIError("the schema's slot layout is invalid: \(error.message)")
-        }
-        let schemaHash: String
-        do { schemaHash = try schema.schemaHash } catch { throw CLIError("the descriptor's schema: \(error.message)") }
-
         let inputURL = URL(fileURLWithPath: input)
         let outputURL = URL(fileURLWithPath: output)
         guard FileManager.default.isReadableFile(atPath: inputURL.path) else {
@@ -281,84 +267,21 @@ struct SchoolEncrypt: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: outputURL.path) && !force {
             throw CLIError("output already exists: \(output) (remove it or pass --force)")
         }
-
-        // Pass 1: validate every row and count (the batch header states the count up front).
-        var rows = 0
-        var subjects: [String: Int] = [:]
-        do {
-            let csv = try ScoreCSV(url: inputURL, schema: schema)
-            while let row = try csv.next() {
-                guard rows < BatchReader.maxRecords else {
-                    throw CLIError(
-                        "\(inputURL.lastPathComponent) has more than \(BatchReader.maxRecords) rows, the most one "
-                            + "batch may hold; split it into several files; nothing was encrypted")
-                }
-                rows += 1
-                subjects[row.subject, default: 0] += 1
-            }
-        } catch let error as CLIError { throw error } catch { throw CLIError("\(error); nothing was encrypted") }
-        guard rows > 0 else { throw CLIError("\(inputURL.lastPathComponent) has no score rows; nothing to encrypt") }
-
-        // Pass 2: pseudonymise, pack, encrypt in parallel chunks, stream into the batch writer.
-        let started = Date()
-        let width = key.ciphertextByteCount
         // Ctrl-C or SIGTERM from here on removes the half-written temporary file before exiting.
         let cleanup = InterruptCleanup(output: outputURL)
         defer { cleanup.cancel() }
-        let writer: BatchWriter
+        var progress: ProgressBar? = nil
+        defer { progress?.finish() }
+        let summary: BatchEncryption.Summary
         do {
-            writer = try BatchWriter(
-                url: outputURL,
-                header: BatchHeader(
-                    school: schoolKeys.schoolID, vault: description.vaultID, keyID: description.keyID,
-                    schemaHash: schemaHash, records: rows))
-        } catch { throw CLIError("cannot start the batch file: \(error.description)") }
-        let progress = ProgressBar("Encrypting", total: rows)
-        defer { progress.finish() }
-
-        do {
-            let csv = try ScoreCSV(url: inputURL, schema: schema)
-            var pending: [ScoreRow] = []
-            pending.reserveCapacity(Self.chunkSize)
-            var done = false
-            while !done {
-                pending.removeAll(keepingCapacity: true)
-                while pending.count < Self.chunkSize, let row = try csv.next() { pending.append(row) }
-                done = pending.count < Self.chunkSize
-                if pending.isEmpty { break }
-                var plaintexts: [BigNum] = []
-                plaintexts.reserveCapacity(pending.count)
-                for row in pending {
-                    let (square, overflow) = UInt64(clamping: row.score).multipliedReportingOverflow(
-                        by: UInt64(clamping: row.score))
-                    guard row.score >= 0, !overflow else {
-                        throw CLIError(
-                            "a score on line \(row.line) is outside the schema's range; no batch was written")
-                    }
-                    let x = UInt64(row.score)
-                    let slots: [UInt64] = layout.slotCount == 2 ? [x, square] : [x]
-                    plaintexts.append(try layout.pack(slots))
-                }
-                let ciphertexts = try await key.encrypt(batch: plaintexts)
-                for (row, ciphertext) in zip(pending, ciphertexts) {
-                    try writer.append(
-                        BatchRecord(
-                            pseudonym: try schoolKeys.pseudonym(forStudent: row.studentID), subject: row.subject,
-                            attributes: row.attributes, ciphertext: ciphertext.bytes(width: width)))
-                }
-                progress.advance(by: pending.count)
-            }
-        } catch let error as ModelError {
-            throw CLIError("\(error.description); no batch was written")
-        } catch let error as PaillierError {
-            throw CLIError("encryption failed: \(error.message); no batch was written")
-        }
-        let digest: [UInt8]
-        do { digest = try writer.finish(signingKey: signingKey, overwrite: force) } catch {
-            throw CLIError("\(error.description); no batch was written")
-        }
-        progress.finish()
-        let seconds = Date().timeIntervalSince(started)
+            summary = try await BatchEncryption.encrypt(
+                descriptor: description, keys: schoolKeys, input: inputURL, output: outputURL, overwrite: force,
+                allowInsecureKey: insecureTestKey, counted: { progress = ProgressBar("Encrypting", total: $0) },
+                progress: { progress?.advance(by: $0) })
+        } catch { throw CLIError(error.message) }
+        progress?.finish()
+        let rows = summary.rows, subjects = summary.subjects, digest = summary.contentHash
+        let seconds = summary.seconds
         let subjectList = subjects.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         print(
             "Encrypted \(rows) records for school \(schoolKeys.schoolID) in " + String(format: "%.1f s", seconds)

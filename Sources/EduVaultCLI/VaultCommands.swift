@@ -4,7 +4,9 @@ import Paillier
 import Primitives
 import VaultAggregation
 import VaultAudit
+import VaultApp
 import VaultAuditor
+import VaultClient
 import VaultModel
 import VaultPolicy
 import VaultStore
@@ -128,7 +130,7 @@ struct VaultInit: AsyncParsableCommand {
         print("  custody:    \(descriptor.custody.map { "\($0.summary), ceremony \($0.ceremony)" } ?? "one bureau key")")
         print("  policy:     \(rules.id) v\(rules.version) sha256 \(rules.sha256.prefix(16))… (\(policySource))")
         print("  descriptor: \(created.directory.appendingPathComponent(Vault.descriptorFileName).path)")
-        print("Next: register schools with `eduvault school add --vault \(vault.path) --id ID --keys-out FILE`.")
+        print("Next: register schools with `eduvault school add --vault \(vault.path) --id ID --public-key F.pub` (F from `school keygen`).")
     }
 }
 
@@ -184,14 +186,7 @@ struct VaultIngest: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let opened = try vault.open()
-        let rules: Policy
-        do { rules = try opened.policy().policy } catch { throw CLIError("cannot read the vault's policy: \(error)") }
-        guard opened.descriptor.keyBits >= rules.minKeyBits else {
-            throw CLIError("the vault's key is below its own policy's KEY-MIN; the vault is damaged")
-        }
-        // The vault's own stored policy admitted this key size (a TEST-ONLY policy for fixture keys).
-        let key = try VaultSupport.paillierKey(of: opened.descriptor, allowInsecureSize: true)
+        let service = try vault.service()
         var stored = 0
         for path in batches {
             let url = URL(fileURLWithPath: path)
@@ -203,18 +198,10 @@ struct VaultIngest: AsyncParsableCommand {
             let progress = ProgressBar("Ingesting \(name)", total: total)
             let receipt: Receipt
             do {
-                // Width and 0 < c < n² per ciphertext; gcd(c, n) = 1 once for the whole batch (see
-                // CiphertextBatchValidator): one Montgomery product per record instead of a gcd.
-                let validator = CiphertextBatchValidator(key: key)
-                receipt = try opened.ingest(
-                    batchAt: url,
-                    validateCiphertext: { bytes in
-                        try validator.check(bytes)
-                        progress.advance()
-                    },
-                    finishValidation: validator.finish)
+                receipt = try service.ingest(batchAt: url, progress: { progress.advance() })
             } catch {
                 progress.finish()
+                if error.code == .keyTooSmall { throw CLIError(error.message) }
                 if error.isBatchRefusal {
                     throw CLIError(
                         "batch \(name) refused (\(error.code.rawValue)): \(error.description); nothing from it was "
@@ -245,70 +232,6 @@ struct VaultIngest: AsyncParsableCommand {
     }
 }
 
-/// The JSON shape of `vault status --json`.
-struct StatusJSON: Encodable {
-    struct Key: Encodable {
-        var id: String
-        var bits: Int
-    }
-    struct School: Encodable {
-        var id: String
-        var attributes: [String: String]
-        var records: Int
-        var registered: String
-    }
-    struct Count: Encodable {
-        var school: String
-        var subject: String
-        var records: Int
-    }
-    struct Audit: Encodable {
-        var entries: Int64
-        var byKind: [String: Int]
-        enum CodingKeys: String, CodingKey {
-            case entries
-            case byKind = "by_kind"
-        }
-    }
-
-    var vaultID: String
-    var key: Key
-    /// The key's custody; absent for one bureau key.
-    var custody: Custody?
-    var policy: PolicyReference
-    var schools: [School]
-    var records: [Count]
-    var totalRecords: Int
-    var batches: Int
-    var audit: Audit
-    var fileBytes: Int64
-    var disclosure: Disclosure
-
-    struct Disclosure: Encodable {
-        var k: Int
-        var releases: Int
-        var linearAudit: Bool
-        var rank: Int?
-        var atoms: Int?
-        /// ρ spent and total, decimal strings, under a DP policy.
-        var privacySpent: String?
-        var privacyBudget: String?
-        enum CodingKeys: String, CodingKey {
-            case k, releases, rank, atoms
-            case linearAudit = "lin_audit"
-            case privacySpent = "privacy_rho_spent"
-            case privacyBudget = "privacy_rho_total"
-        }
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case key, custody, policy, schools, records, batches, audit, disclosure
-        case vaultID = "vault_id"
-        case totalRecords = "total_records"
-        case fileBytes = "file_bytes"
-    }
-}
-
 /// `eduvault vault status`.
 struct VaultStatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -317,97 +240,37 @@ struct VaultStatusCommand: AsyncParsableCommand {
         discussion: "Counts only: no score, pseudonym or ciphertext is printed. --json gives the same as one object."
     )
 
-    @OptionGroup var vault: VaultDirectoryOption
+    @Option(name: .customLong("vault"), help: ArgumentHelp("The vault directory (holds vault.sqlite and descriptor.json).", valueName: "dir"))
+    var path: String?
+
+    @OptionGroup var remote: RemoteOptions
 
     @Flag(help: "Print one JSON object instead of tables.")
     var json = false
 
+    func validate() throws {
+        guard (path == nil) != (remote.server == nil) else {
+            throw ValidationError("give --vault DIR, or --server URL with --identity F")
+        }
+    }
+
     func run() async throws {
-        let opened = try vault.open()
-        let status: VaultStatus
-        var byKind: [String: Int] = [:]
-        do {
-            status = try opened.status()
-            try opened.forEachAuditEntry { byKind[$0.kind.rawValue, default: 0] += 1 }
-        } catch { throw CLIError("cannot read the vault's status: \(error.description)") }
-        var perSchool: [String: Int] = [:]
-        for count in status.recordCounts { perSchool[count.schoolID, default: 0] += count.count }
-        let total = status.recordCounts.reduce(0) { $0 + $1.count }
-        let policy = try? opened.policy().policy
-        let audit = (try? opened.auditState()).flatMap { $0 }.flatMap { try? LinearAudit(serialized: $0.bytes) }
-        let disclosure = StatusJSON.Disclosure(
-            k: policy?.minCellSize ?? 0, releases: status.releaseCount, linearAudit: policy?.linearAudit ?? true,
-            rank: audit?.rank, atoms: audit?.atomCount,
-            privacySpent: policy?.differentialPrivacy.map { _ in Policy.DifferentialPrivacy.decimal(nano: status.privacySpentNano) },
-            privacyBudget: policy?.differentialPrivacy.map { Policy.DifferentialPrivacy.decimal(nano: $0.rhoTotalNano) })
+        let report: StatusReport
+        let location: String
+        if let path {
+            let service = try VaultDirectoryOption(path: path).service()
+            do { report = try service.status() } catch { throw CLIError(error.message) }
+            location = path
+        } else {
+            let client = try remote.client()
+            do { report = try await client.status() } catch { throw CLIError(error.message) }
+            location = client.baseURL.absoluteString
+        }
         if json {
-            try VaultSupport.printJSON(
-                StatusJSON(
-                    vaultID: status.vaultID, key: .init(id: status.keyID, bits: status.keyBits),
-                    custody: opened.descriptor.custody, policy: status.policy,
-                    schools: status.schools.map {
-                        .init(
-                            id: $0.id.rawValue, attributes: $0.attributes, records: perSchool[$0.id.rawValue] ?? 0,
-                            registered: $0.registered)
-                    },
-                    records: status.recordCounts.map {
-                        .init(school: $0.schoolID, subject: $0.subject, records: $0.count)
-                    },
-                    totalRecords: total, batches: status.batchCount,
-                    audit: .init(entries: status.auditEntryCount, byKind: byKind), fileBytes: status.fileBytes,
-                    disclosure: disclosure))
+            try VaultSupport.printJSON(report)
             return
         }
-        print("Vault \(status.vaultID)  (\(vault.path))")
-        print("  key:     \(status.keyID), \(status.keyBits) bits\(status.keyBits < 2048 ? "  (TEST-ONLY)" : "")")
-        print("  custody: \(opened.descriptor.custody?.summary ?? "one bureau key")")
-        print("  policy:  \(status.policy.id) v\(status.policy.version), sha256 \(status.policy.sha256)")
-        let batches = "\(status.batchCount) batch\(status.batchCount == 1 ? "" : "es")"
-        print("  storage: \(VaultSupport.humanBytes(status.fileBytes)) on disk, \(batches), \(total) records")
-        let refused = byKind[AuditKind.batchRefused.rawValue] ?? 0
-        print("  audit:   \(status.auditEntryCount) entries\(refused > 0 ? " (\(refused) refused batches)" : "")")
-        if let policy {
-            var line = "  disclosure: K-MIN k = \(policy.minCellSize), \(status.releaseCount) release"
-                + (status.releaseCount == 1 ? "" : "s")
-            if policy.linearAudit {
-                line += ", LIN-AUDIT on" + (audit.map { " (released span: rank \($0.rank) over \($0.atomCount) atoms)" } ?? "")
-            } else {
-                line += ", LIN-AUDIT off"
-            }
-            print(line)
-            if let dp = policy.differentialPrivacy {
-                let left = max(0, dp.rhoTotalNano - status.privacySpentNano)
-                print("  privacy budget (zCDP ρ): \(Policy.DifferentialPrivacy.decimal(nano: status.privacySpentNano)) of "
-                      + "\(Policy.DifferentialPrivacy.decimal(nano: dp.rhoTotalNano)) spent, "
-                      + "\(left == 0 ? "0" : Policy.DifferentialPrivacy.decimal(nano: left)) left "
-                      + "(\(left / dp.rhoPerReleaseNano) more release\(left / dp.rhoPerReleaseNano == 1 ? "" : "s") at ρ = "
-                      + "\(Policy.DifferentialPrivacy.decimal(nano: dp.rhoPerReleaseNano)))")
-            }
-        }
-        print("")
-        if status.schools.isEmpty {
-            print("No schools registered yet (`eduvault school add`).")
-        } else {
-            print("Schools")
-            print("  " + VaultSupport.pad("id", 16) + VaultSupport.pad("records", 10) + "attributes")
-            for school in status.schools {
-                let attributes = school.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-                print(
-                    "  " + VaultSupport.pad(school.id.rawValue, 16)
-                        + VaultSupport.pad(String(perSchool[school.id.rawValue] ?? 0), 10)
-                        + attributes.joined(separator: " "))
-            }
-        }
-        if !status.recordCounts.isEmpty {
-            print("")
-            print("Records by school and subject")
-            print("  " + VaultSupport.pad("school", 16) + VaultSupport.pad("subject", 16) + "records")
-            for count in status.recordCounts {
-                print(
-                    "  " + VaultSupport.pad(count.schoolID, 16) + VaultSupport.pad(count.subject, 16) + "\(count.count)"
-                )
-            }
-        }
+        for line in report.text(location: location) { print(line) }
     }
 }
 
@@ -430,71 +293,14 @@ struct VaultCheck: AsyncParsableCommand {
     @OptionGroup var vault: VaultDirectoryOption
 
     func run() async throws {
-        let opened = try vault.open()
-        let report: IntegrityReport
-        do { report = try opened.integrityCheck() } catch { throw CLIError("the checks could not run: \(error.description)") }
-        var problems: [String] = []
-        if report.sqliteIntegrity != ["ok"] {
-            problems.append("SQLite integrity_check found \(report.sqliteIntegrity.count) problem(s)")
+        let service = try vault.service()
+        let report: CheckReport
+        do { report = try service.check() } catch { throw CLIError(error.message) }
+        guard report.problems.isEmpty else {
+            throw CLIError("vault \(report.vaultID) is damaged: " + report.problems.joined(separator: "; "))
         }
-        if report.foreignKeyViolations > 0 {
-            problems.append("\(report.foreignKeyViolations) foreign-key violation(s)")
-        }
-        if report.atomProblems > 0 {
-            problems.append("\(report.atomProblems) record(s) or atom(s) disagree (edited records or atom counts)")
-        }
-        let descriptorURL = opened.directory.appendingPathComponent(Vault.descriptorFileName)
-        do {
-            let onDisk = try Descriptor.read(from: descriptorURL)
-            if onDisk != opened.descriptor {
-                problems.append("descriptor.json differs from the descriptor stored in the database")
-            }
-        } catch {
-            problems.append("descriptor.json is unreadable (\(error.message))")
-        }
-        // The auditor's verifier, on the vault's own database, with the vault's own log key.
-        guard let logKey = opened.descriptor.logKey, let key = try? NoteVerifierKey(encoded: logKey) else {
-            throw CLIError("vault \(opened.descriptor.vaultID) has no log key in its descriptor")
-        }
-        let source = opened.auditSource
-        let audit: AuditReport
-        do { audit = try AuditVerifier(logKey: key).verify(source, records: source) } catch {
-            throw CLIError("the log could not be verified: \(error)")
-        }
-        for problem in audit.problems.prefix(5) { problems.append(problem.message) }
-        if audit.problems.count > 5 { problems.append("\(audit.problems.count - 5) more log problem(s)") }
-        let disclosure: DisclosureAuditReport
-        do { disclosure = try DisclosureAudit.check(opened) } catch {
-            throw CLIError("the release history cannot be checked: \(error.message)")
-        }
-        if disclosure.storedStateMatches == false {
-            problems.append("the stored LIN-AUDIT state differs from the one rebuilt from the release history")
-        }
-        guard problems.isEmpty else {
-            throw CLIError("vault \(opened.descriptor.vaultID) is damaged: " + problems.joined(separator: "; "))
-        }
-        print("sqlite integrity: ok")
-        print("foreign keys:     ok")
-        print("atoms:            ok (every record in its atom, atom sizes exact)")
-        print("descriptor.json:  ok (matches the database)")
-        for check in audit.checks { print("\((check.name + ":").padding(toLength: 17, withPad: " ", startingAt: 0)) ok (\(check.detail))") }
-        print("audit chain:      ok (\(audit.entries) entries)")
-        print("checkpoint:       size \(audit.checkpointSize), root \(audit.root) (signed by \(key.name))")
-        let state = disclosure.storedStateMatches == true ? "stored state matches the rebuild"
-            : "rebuilt from the history (no current stored state)"
-        print("LIN-AUDIT:        \(disclosure.linearAuditEnabled ? "on" : "off"), \(disclosure.releases) release(s), rank "
-              + "\(disclosure.rank) over \(disclosure.atoms) atoms, \(state)")
-        if disclosure.violations.isEmpty {
-            print("release history:  ok (no combination of released cells determines a total of fewer than k records)")
-        } else {
-            let shown = disclosure.violations.prefix(5).map { "release \($0.releaseID.prefix(12)) at log index \($0.logIndex)" }
-            Terminal.note("warning: \(disclosure.violations.count) released cell(s) made a total of fewer than k records "
-                          + "derivable when released (made while LIN-AUDIT was off or before it existed): "
-                          + shown.joined(separator: ", ") + (disclosure.violations.count > 5 ? ", …" : ""))
-        }
-        if !audit.retention.isEmpty {
-            Terminal.note("note: \(audit.retention.count) batch(es) are past the policy's retention; see `eduvault vault purge`")
-        }
+        for line in report.lines { print(line) }
+        for warning in report.warnings { Terminal.note(warning) }
     }
 }
 

@@ -4,6 +4,7 @@ import Foundation
 import Paillier
 import Primitives
 import VaultAggregation
+import VaultApp
 import VaultModel
 import VaultPolicy
 import VaultStore
@@ -15,6 +16,10 @@ struct VaultDirectoryOption: ParsableArguments {
         help: ArgumentHelp(
             "The vault directory (holds vault.sqlite and descriptor.json).", valueName: "dir"))
     var path: String
+
+    init() {}
+
+    init(path: String) { self.path = path }
 
     /// The directory as a file URL.
     var url: URL { URL(fileURLWithPath: path, isDirectory: true) }
@@ -32,6 +37,14 @@ struct VaultDirectoryOption: ParsableArguments {
                 throw CLIError("cannot open the vault in \(path): \(error.description)\(hint)")
             }
         }
+    }
+}
+
+extension VaultDirectoryOption {
+    /// Opens the vault's use cases (the application layer), with the same error lines as `open()`.
+    func service() throws -> VaultService {
+        let opened = try open()
+        do { return try VaultService(vault: opened) } catch { throw CLIError(error.message) }
     }
 }
 

@@ -232,7 +232,7 @@ public struct QueryEngine: Sendable {
                                     atoms: candidates[i].atoms)
                     },
                     details: details, auditState: auditState, privacyCostNano: cost)
-            }, seal: { logIndex, time, _ in
+            }, sealStoring: { logIndex, time, _ in
                 var cells: [Release.Cell] = []
                 var suppressed: [Release.Suppressed] = []
                 var source = noiseSource()
@@ -263,7 +263,8 @@ public struct QueryEngine: Sendable {
                 // The entry binds the release file (the exact bytes `Release.jsonData()` writes) and its noise.
                 var bound = ["release_sha256": Hex.encode(SHA256.hash(Array(bytes)))]
                 if let noise { bound["dp_rho"] = noise.description.rho }
-                return bound
+                // The vault keeps the bytes it handed over, so the bureau can fetch them again (GET /v1/releases/{id}).
+                return (bound, Array(bytes))
             })
         } catch let error as AggregationError {
             if error.code == .refused, let rule = error.rule {

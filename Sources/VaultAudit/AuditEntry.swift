@@ -69,6 +69,12 @@ public enum AuditKind: String, Sendable, Codable, CaseIterable {
     case batchPurged = "batch.purged"
     /// The log's signing key was created (its verifier key is in the details).
     case logKeyRegistered = "log.key.registered"
+    /// A member (bureau, auditor or operator) was registered with its Ed25519 request key (issue 10).
+    case memberAdded = "member.added"
+    /// A principal's request key was revoked: a member, or a school (whose batches it then refuses).
+    case memberRevoked = "member.revoked"
+    /// A signed request was denied by the policy's ROLES rule (principal, role, action; never a body).
+    case requestDenied = "request.denied"
 }
 
 /// One entry of the append-only, hash-chained audit log.

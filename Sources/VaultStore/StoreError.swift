@@ -50,6 +50,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case badSignature = "bad_signature"
         /// Batch refused: the file changed while it was being ingested.
         case changedDuringIngest = "changed_during_ingest"
+        /// Batch refused: the school's key was revoked (`eduvault member revoke`).
+        case revokedSchool = "revoked_school"
         /// A release is malformed (member sets, duplicate ids).
         case invalidRelease = "invalid_release"
         /// The audit log could not be extended or read.
@@ -78,7 +80,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isBatchRefusal: Bool {
         switch code {
         case .unknownSchool, .wrongVault, .wrongKey, .wrongSchema, .malformedBatch, .invalidRecord, .invalidCiphertext,
-            .duplicateRecord, .hashMismatch, .badSignature, .changedDuringIngest:
+            .duplicateRecord, .hashMismatch, .badSignature, .changedDuringIngest, .revokedSchool:
             true
         default:
             false

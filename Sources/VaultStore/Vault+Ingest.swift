@@ -69,6 +69,9 @@ extension Vault {
             throw StoreError(
                 .unknownSchool, "the batch names a school that is not registered; register it first", line: 1)
         }
+        guard try !Vault.isRevoked(db, school: header.school) else {
+            throw StoreError(.revokedSchool, "the school's key was revoked; its batches are no longer accepted", line: 1)
+        }
         guard header.vault == descriptor.vaultID else {
             throw StoreError(.wrongVault, "the batch is meant for another vault", line: 1)
         }

@@ -221,6 +221,19 @@ extension Vault {
         decide: (PriorReleases) throws -> ReleaseDecision,
         seal: (_ logIndex: Int64, _ time: String, ReleaseDecision) throws -> [String: String] = { _, _, _ in [:] }
     ) throws -> AuditEntry {
+        try recordRelease(id: id, queryJSON: queryJSON, details: details, decide: decide, sealStoring: {
+            (try seal($0, $1, $2), nil)
+        })
+    }
+
+    /// `recordRelease(id:queryJSON:details:decide:seal:)` whose `sealStoring` also returns the release file's bytes,
+    /// stored with the release in the same transaction (`releaseFile(id:)` serves them again).
+    @discardableResult
+    public func recordRelease(
+        id: String, queryJSON: String, details: [String: String],
+        decide: (PriorReleases) throws -> ReleaseDecision,
+        sealStoring: (_ logIndex: Int64, _ time: String, ReleaseDecision) throws -> (details: [String: String], file: [UInt8]?)
+    ) throws -> AuditEntry {
         do {
             return try writeLogged { db in
                 let decision = try decide(PriorReleases(db: db))
@@ -231,7 +244,7 @@ extension Vault {
                 }
                 let index = try AuditLog.nextIndex(db)
                 let time = Timestamp.now()
-                let sealed = try seal(index, time, decision)
+                let (sealed, file) = try sealStoring(index, time, decision)
                 var finalDetails = details.merging(decision.details) { _, new in new }.merging(sealed) { _, new in new }
                 finalDetails["release"] = id
                 finalDetails["cells"] = String(decision.cells.count)
@@ -254,6 +267,9 @@ extension Vault {
                 if var state = decision.auditState {
                     state.lastLogIndex = entry.index
                     try Vault.saveAuditState(db, state)
+                }
+                if let file {
+                    try db.execute(sql: "INSERT INTO release_files (release_id, json) VALUES (?, ?)", arguments: [id, Data(file)])
                 }
                 return entry
             }

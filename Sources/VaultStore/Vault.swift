@@ -375,6 +375,7 @@ enum VaultMigrations {
                 try setDigest.execute(arguments: [Data(RecordLeaf.digest(leaves)), atom])
             }
         }
+        VaultMigrations.registerService(&migrator)
         return migrator
     }
 }

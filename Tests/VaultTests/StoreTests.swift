@@ -170,7 +170,7 @@ import VaultStore
         let migrations = try DatabaseQueue(path: path).read { db in
             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
         }
-        #expect(migrations == ["v1", "v2", "v3"])
+        #expect(migrations == ["v1", "v2", "v3", "v4-service"])
     }
 
     @Test func releasesStoreCellsAndAtoms() throws {
@@ -333,7 +333,9 @@ import VaultStore
     @Test func loadsTheDefaultPolicy() throws {
         let bytes = try defaultPolicyBytes()
         let policy = try Policy.parse(bytes)
-        #expect(policy.id == "eduvault-default" && policy.version == 2)
+        #expect(policy.id == "eduvault-default" && policy.version == 3)
+        #expect(policy.permits(role: "auditor", action: "status.read") && policy.permits(role: "operator", action: "status.read"))
+        #expect(!policy.permits(role: "school", action: "query.request") && policy.permits(role: "bureau", action: "release.read"))
         #expect(policy.minCellSize == 10 && policy.differencingThreshold == 10)
         #expect(!policy.complementarySuppression && policy.differencingGuard && policy.linearAudit)
         #expect(policy.differentialPrivacy == nil)

@@ -1,0 +1,511 @@
+/// The service's OpenAPI 3.1 document, served at `GET /openapi.yaml`.
+///
+/// Must equal `Sources/VaultHTTP/openapi.yaml` byte for byte (a test checks it). After editing the YAML, regenerate
+/// this constant by pasting the file between the delimiters below (the blank line before the closing delimiter keeps the
+/// file's final newline).
+enum OpenAPIDocument {
+    static let yaml = #"""
+openapi: 3.1.0
+info:
+  title: EduVault service
+  version: 1.0.0
+  summary: A privacy-preserving vault for student scores, as a network service (`eduvault serve`).
+  description: >-
+    Schools upload signed batches of Paillier-encrypted scores, the bureau asks aggregate queries and receives
+    encrypted releases the policy allows, auditors read the signed, verifiable log. Every request under /v1 is signed
+    with its caller's Ed25519 key (RFC 9421 HTTP Message Signatures, alg ed25519, keyid = principal id; covered
+    components "@method", "@target-uri" and "content-digest" (RFC 9530, sha-256, also for an empty body); parameters
+    created and nonce). A signature created more than 300 s ago or more than 60 s ahead, a nonce seen within that
+    window, a body that does not match its Content-Digest, and an unknown or revoked key are refused with 401. What
+    each role (school, bureau, auditor, operator) may do comes from the vault policy's ROLES rule; a denial is 403
+    citing the rule and is written to the audit log. Errors are RFC 9457 problem details with one line of text.
+  license:
+    name: Proprietary
+    identifier: LicenseRef-EduVault
+servers:
+  - url: http://127.0.0.1:8443
+    description: the default loopback address of `eduvault serve`
+security:
+  - httpMessageSignature: []
+tags:
+  - name: school
+  - name: bureau
+  - name: auditor
+  - name: operator
+  - name: public
+paths:
+  /v1/batches:
+    post:
+      operationId: uploadBatch
+      tags: [school]
+      summary: Upload a batch file (school; only batches signed for the signing school).
+      requestBody:
+        required: true
+        description: The batch file exactly as `eduvault school encrypt` wrote it (eduvault-batch/1, signed by the school).
+        content:
+          application/octet-stream:
+            schema:
+              type: string
+              format: binary
+      responses:
+        '201':
+          description: The batch was verified and stored with its audit entry; its receipt.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Receipt'}
+        '200':
+          description: The same batch was already stored; the original receipt.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Receipt'}
+        '400': {$ref: '#/components/responses/Problem'}
+        '401': {$ref: '#/components/responses/Problem'}
+        '403': {$ref: '#/components/responses/Problem'}
+        '408': {$ref: '#/components/responses/Problem'}
+        '409': {$ref: '#/components/responses/Problem'}
+        '413': {$ref: '#/components/responses/Problem'}
+        '422': {$ref: '#/components/responses/Problem'}
+        '429': {$ref: '#/components/responses/Problem'}
+        '503': {$ref: '#/components/responses/Problem'}
+  /v1/receipts/{id}:
+    get:
+      operationId: getReceipt
+      tags: [school]
+      summary: A receipt of a batch the signing school uploaded.
+      parameters:
+        - {$ref: '#/components/parameters/BatchID'}
+      responses:
+        '200':
+          description: The receipt.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Receipt'}
+        '400': {$ref: '#/components/responses/Problem'}
+        '401': {$ref: '#/components/responses/Problem'}
+        '403': {$ref: '#/components/responses/Problem'}
+        '404': {$ref: '#/components/responses/Problem'}
+        '413': {$ref: '#/components/responses/Problem'}
+        '429': {$ref: '#/components/responses/Problem'}
+        '503': {$ref: '#/components/responses/Problem'}
+  /v1/queries:
+    post:
+      operationId: runQuery
+      tags: [bureau]
+      summary: Ask an aggregate query; the release the policy allows, or a refusal citing the rule.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/Query'}
+      responses:
+        '201':
+          description: The release (encrypted sums and counts per released cell, withheld cells with their rule).
+          headers:
+            Location:
+              schema: {type: string}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Release'}
+        '400': {$ref: '#/components/responses/Problem'}
+        '401': {$ref: '#/components/responses/Problem'}
+        '403': {$ref: '#/components/responses/Problem'}
+        '408': {$ref: '#/components/responses/Problem'}
+        '413': {$ref: '#/components/responses/Problem'}
+        '422': {$ref: '#/components/responses/Problem'}
+        '429': {$ref: '#/components/responses/Problem'}
+        '503': {$ref: '#/components/responses/Problem'}
+  /v1/releases/{id}:
+    get:
+      operationId: getRelease
+      tags: [bureau, auditor]
+      summary: A stored release, exactly the bytes its log entry binds.
+      parameters:
+        - name: id
+          in: path
+          required: true
+          schema: {type: string, maxLength: 128}
+      responses:
+        '200':
+          description: The release.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Release'}
+        '400': {$ref: '#/components/responses/Problem'}
+        '401': {$ref: '#/components/responses/Problem'}
+        '403': {$ref: '#/components/responses/Problem'}
+        '404': {$ref: '#/components/responses/Problem'}
+        '413': {$ref: '#/components/responses/Problem'}
+        '429': {$ref: '#/components/responses/Problem'}
+        '503': {$ref: '#/components/responses/Problem'}
+  /v1/status:
+    get:
+      operationId: getStatus
+      tags: [operator, auditor]
+      summary: Schools, record counts, key, policy, log length and disclosure state (counts only).
+      responses:
+        '200':
+          description: The status.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Status'}
+        '400': {$ref: '#/components/responses/Problem'}
+        '401': {$ref: '#/components/responses/Problem'}
+        '403': {$ref: '#/components/responses/Problem'}
+        '413': {$ref: '#/components/responses/Problem'}
+        '429': {$ref: '#/components/responses/Problem'}
+        '503': {$ref: '#/components/responses/Problem'}
+  /v1/log/checkpoint:
+    get:
+      operationId: getCheckpoint
+      tags: [auditor]
+      summary: The latest signed checkpoint (C2SP signed note) with witnesses' cosignatures.
+      responses:
+        '200':
+          description: The checkpoint.
+          content:
+            text/plain:
+              schema: {type: string}
+        '400': {$ref: '#/components/responses/Problem'}
+        '401': {$ref: '#/components/responses/Problem'}
+        '403': {$ref: '#/components/responses/Problem'}
+        '404': {$ref: '#/components/responses/Problem'}
+        '413': {$ref: '#/components/responses/Problem'}
+        '429': {$ref: '#/components/responses/Problem'}
+        '503': {$ref: '#/components/responses/Problem'}
+  /v1/log/entries:
+    get:
+      operationId: getEntries
+      tags: [auditor]
+      summary: Log entries with start ≤ index < end (at most 1000).
+      parameters:
+        - name: start
+          in: query
+          schema: {type: integer, minimum: 1}
+        - name: end
+          in: query
+          schema: {type: integer, minimum: 2}
+      responses:
+        '200':
+          description: The entries and the log's size.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/EntriesPage'}
+        '400': {$ref: '#/components/responses/Problem'}
+        '401': {$ref: '#/components/responses/Problem'}
+        '403': {$ref: '#/components/responses/Problem'}
+        '413': {$ref: '#/components/responses/Problem'}
+        '429': {$ref: '#/components/responses/Problem'}
+        '503': {$ref: '#/components/responses/Problem'}
+  /v1/log/proofs/inclusion:
+    get:
+      operationId: getInclusionProof
+      tags: [auditor]
+      summary: The RFC 9162 inclusion proof of entry index (1-based) in the tree of size entries.
+      parameters:
+        - name: index
+          in: query
+          required: true
+          schema: {type: integer, minimum: 1}
+        - name: size
+          in: query
+          required: true
+          schema: {type: integer, minimum: 1}
+      responses:
+        '200':
+          description: The audit path, base64 hashes.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Proof'}
+        '400': {$ref: '#/components/responses/Problem'}
+        '401': {$ref: '#/components/responses/Problem'}
+        '403': {$ref: '#/components/responses/Problem'}
+        '404': {$ref: '#/components/responses/Problem'}
+        '413': {$ref: '#/components/responses/Problem'}
+        '429': {$ref: '#/components/responses/Problem'}
+        '503': {$ref: '#/components/responses/Problem'}
+  /v1/log/proofs/consistency:
+    get:
+      operationId: getConsistencyProof
+      tags: [auditor]
+      summary: The RFC 9162 consistency proof between the trees of from and to entries.
+      parameters:
+        - name: from
+          in: query
+          required: true
+          schema: {type: integer, minimum: 1}
+        - name: to
+          in: query
+          required: true
+          schema: {type: integer, minimum: 1}
+      responses:
+        '200':
+          description: The proof, base64 hashes.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Proof'}
+        '400': {$ref: '#/components/responses/Problem'}
+        '401': {$ref: '#/components/responses/Problem'}
+        '403': {$ref: '#/components/responses/Problem'}
+        '404': {$ref: '#/components/responses/Problem'}
+        '413': {$ref: '#/components/responses/Problem'}
+        '429': {$ref: '#/components/responses/Problem'}
+        '503': {$ref: '#/components/responses/Problem'}
+  /v1/audit/tables:
+    get:
+      operationId: getAuditTables
+      tags: [auditor]
+      summary: The tables an auditor checks against the log (checkpoints, cosignatures, schools, releases, atoms, purges).
+      responses:
+        '200':
+          description: The tables.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/AuditTables'}
+        '400': {$ref: '#/components/responses/Problem'}
+        '401': {$ref: '#/components/responses/Problem'}
+        '403': {$ref: '#/components/responses/Problem'}
+        '413': {$ref: '#/components/responses/Problem'}
+        '429': {$ref: '#/components/responses/Problem'}
+        '503': {$ref: '#/components/responses/Problem'}
+  /v1/audit/records/{batch}:
+    get:
+      operationId: getBatchRecords
+      tags: [auditor]
+      summary: A batch's stored records (pseudonyms, attributes, ciphertexts), to re-derive its record root.
+      parameters:
+        - {$ref: '#/components/parameters/Batch'}
+      responses:
+        '200':
+          description: The records, in stored order.
+          content:
+            application/json:
+              schema:
+                type: array
+                items: {$ref: '#/components/schemas/RecordRow'}
+        '400': {$ref: '#/components/responses/Problem'}
+        '401': {$ref: '#/components/responses/Problem'}
+        '403': {$ref: '#/components/responses/Problem'}
+        '404': {$ref: '#/components/responses/Problem'}
+        '413': {$ref: '#/components/responses/Problem'}
+        '429': {$ref: '#/components/responses/Problem'}
+        '503': {$ref: '#/components/responses/Problem'}
+  /v1/audit/leaves/{batch}:
+    get:
+      operationId: getBatchLeaves
+      tags: [auditor]
+      summary: A batch's stored record leaves (hex), kept after a purge.
+      parameters:
+        - {$ref: '#/components/parameters/Batch'}
+      responses:
+        '200':
+          description: The leaves, in batch order.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [leaves]
+                properties:
+                  leaves:
+                    type: array
+                    items: {type: string, pattern: '^[0-9a-f]{64}$'}
+        '400': {$ref: '#/components/responses/Problem'}
+        '401': {$ref: '#/components/responses/Problem'}
+        '403': {$ref: '#/components/responses/Problem'}
+        '404': {$ref: '#/components/responses/Problem'}
+        '413': {$ref: '#/components/responses/Problem'}
+        '429': {$ref: '#/components/responses/Problem'}
+        '503': {$ref: '#/components/responses/Problem'}
+  /healthz:
+    get:
+      operationId: health
+      tags: [public]
+      summary: Liveness (unsigned).
+      security: []
+      responses:
+        '200':
+          description: Serving.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [status]
+                properties:
+                  status: {const: ok}
+        '503': {$ref: '#/components/responses/Problem'}
+  /metrics:
+    get:
+      operationId: metrics
+      tags: [public]
+      summary: Prometheus metrics (unsigned; route patterns, statuses and rule ids only).
+      security: []
+      responses:
+        '200':
+          description: The Prometheus text exposition.
+          content:
+            text/plain:
+              schema: {type: string}
+        '503': {$ref: '#/components/responses/Problem'}
+  /openapi.yaml:
+    get:
+      operationId: openapi
+      tags: [public]
+      summary: This document (unsigned).
+      security: []
+      responses:
+        '200':
+          description: The OpenAPI 3.1 document.
+          content:
+            application/yaml:
+              schema: {type: object}
+        '503': {$ref: '#/components/responses/Problem'}
+components:
+  securitySchemes:
+    httpMessageSignature:
+      type: apiKey
+      in: header
+      name: Signature
+      description: >-
+        RFC 9421: Signature-Input sig1=("@method" "@target-uri" "content-digest");created=<unix s>;keyid="<principal
+        id>";alg="ed25519";nonce="<16+ chars>", Signature sig1=:<base64 Ed25519 signature>:, Content-Digest
+        sha-256=:<base64>: (RFC 9530). No passwords, no bearer tokens.
+  parameters:
+    BatchID:
+      name: id
+      in: path
+      required: true
+      description: The batch id (its content hash, 64 hex digits).
+      schema: {type: string, maxLength: 128}
+    Batch:
+      name: batch
+      in: path
+      required: true
+      description: The batch id (64 hex digits).
+      schema: {type: string, maxLength: 128}
+  responses:
+    Problem:
+      description: RFC 9457 problem details with one line of text.
+      content:
+        application/problem+json:
+          schema: {$ref: '#/components/schemas/Problem'}
+  schemas:
+    Problem:
+      type: object
+      required: [type, title, status, detail]
+      properties:
+        type: {type: string}
+        title: {type: string}
+        status: {type: integer}
+        detail: {type: string}
+        rule:
+          type: string
+          description: The policy rule that refused the request (ROLES, ATTR-ALLOW, DP-BUDGET, …).
+    Receipt:
+      type: object
+      required: [batch_id, school_id, record_count, content_hash, log_index, received_at, already_stored]
+      properties:
+        batch_id: {type: string}
+        school_id: {type: string}
+        record_count: {type: integer}
+        content_hash: {type: string}
+        log_index: {type: integer}
+        received_at: {type: string}
+        already_stored: {type: boolean}
+    Query:
+      type: object
+      required: [by, filters]
+      properties:
+        by:
+          type: array
+          items: {type: string}
+        filters:
+          type: object
+          additionalProperties: {type: string}
+        contrast: {type: string}
+    Release:
+      type: object
+      required: [format, id, vault, key_id, query, policy, created, log_index, cells, suppressed]
+      properties:
+        format: {type: string}
+        id: {type: string}
+        vault: {type: string}
+        key_id: {type: string}
+        query: {$ref: '#/components/schemas/Query'}
+        policy:
+          type: object
+        created: {type: string}
+        log_index: {type: integer}
+        cells:
+          type: array
+          items: {type: object}
+        suppressed:
+          type: array
+          items: {type: object}
+    Status:
+      type: object
+      required: [vault_id, key, policy, schools, records, total_records, batches, audit, file_bytes, disclosure]
+      properties:
+        vault_id: {type: string}
+        key: {type: object}
+        custody:
+          type: object
+          description: The key's custody under a threshold key (absent for one bureau key).
+          required: [kind, threshold, parties, ceremony, verification_keys_sha256]
+          properties:
+            kind: {type: string, enum: [threshold]}
+            threshold: {type: integer}
+            parties: {type: array, items: {type: string}}
+            ceremony: {type: string}
+            verification_keys_sha256: {type: string}
+        policy: {type: object}
+        schools:
+          type: array
+          items: {type: object}
+        records:
+          type: array
+          items: {type: object}
+        total_records: {type: integer}
+        batches: {type: integer}
+        audit: {type: object}
+        file_bytes: {type: integer}
+        disclosure: {type: object}
+    EntriesPage:
+      type: object
+      required: [entries, size]
+      properties:
+        size: {type: integer}
+        entries:
+          type: array
+          items:
+            type: object
+            required: [index, time, kind, details, prev_hash, hash]
+            properties:
+              index: {type: integer}
+              time: {type: string}
+              kind: {type: string}
+              details:
+                type: object
+                additionalProperties: {type: string}
+              prev_hash: {type: string}
+              hash: {type: string}
+    Proof:
+      type: object
+      required: [hashes]
+      properties:
+        hashes:
+          type: array
+          items: {type: string}
+    RecordRow:
+      type: object
+    AuditTables:
+      type: object
+      required: [checkpoints, cosignatures, schools, releases, atoms, purged]
+      properties:
+        checkpoints: {type: array, items: {type: object}}
+        cosignatures: {type: array, items: {type: object}}
+        schools: {type: array, items: {type: object}}
+        releases: {type: array, items: {type: object}}
+        atoms: {type: array, items: {type: object}}
+        purged: {type: array, items: {type: object}}
+
+"""#
+}

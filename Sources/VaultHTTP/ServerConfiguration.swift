@@ -1,0 +1,76 @@
+import Foundation
+public import VaultApp
+
+/// How `eduvault serve` runs: where it listens, TLS, and its limits.
+public struct ServerConfiguration: Sendable {
+    /// The address to bind (loopback by default).
+    public var host = "127.0.0.1"
+    /// The port (0: an ephemeral port, reported once listening).
+    public var port = 8443
+    /// PEM certificate chain and private key for TLS.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    /// Serve plain HTTP on a non-loopback address (refused otherwise).
+    public var insecurePlainHTTP = false
+    /// The largest batch body (`--max-batch-mb`).
+    public var maxBatchBytes = 64 << 20
+    /// The largest body of every other request (a query is a few hundred bytes).
+    public var maxRequestBytes = 64 << 10
+    /// The longest a client may take to send its request body; past it the request gets 408 and the connection
+    /// closes. A client trickling bytes holds only its own connection meanwhile.
+    public var requestTimeoutSeconds = 120
+    /// A connection that sends nothing for this long is closed.
+    public var idleTimeoutSeconds = 30
+    /// Connections served at once; further connections wait in the listen backlog.
+    public var maxConnections = 256
+    /// Requests per principal per minute (token bucket), and the burst above the steady rate.
+    public var ratePerMinute = 1200
+    public var rateBurst = 120
+
+    public init() {}
+
+    /// Parses `--listen HOST:PORT` (`[::1]:8443` for IPv6).
+    public mutating func setListen(_ text: String) throws(AppError) {
+        let host: Substring, port: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { throw AppError(.badRequest, "--listen takes HOST:PORT, e.g. 127.0.0.1:8443") }
+            port = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":") else {
+                throw AppError(.badRequest, "--listen takes HOST:PORT, e.g. 127.0.0.1:8443")
+            }
+            host = text[..<colon]
+            port = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty, let number = Int(port), (0...65535).contains(number) else {
+            throw AppError(.badRequest, "--listen takes HOST:PORT with a port 0–65535, e.g. 127.0.0.1:8443")
+        }
+        self.host = String(host)
+        self.port = number
+    }
+
+    /// Whether the host is a loopback address.
+    public var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// Whether TLS is configured.
+    public var usesTLS: Bool { tlsCertificate != nil }
+
+    /// Refuses a non-loopback address without TLS (unless `insecurePlainHTTP`), and half a TLS configuration.
+    public func validate() throws(AppError) {
+        guard (tlsCertificate == nil) == (tlsKey == nil) else {
+            throw AppError(.badRequest, "give both --tls-cert and --tls-key, or neither")
+        }
+        if !isLoopback && !usesTLS && !insecurePlainHTTP {
+            throw AppError(.badRequest,
+                "refusing to serve \(host) without TLS: give --tls-cert F --tls-key F (or --insecure-plain-http if a "
+                    + "TLS proxy in front of the vault terminates TLS)")
+        }
+        guard maxBatchBytes > 0, maxConnections > 0, ratePerMinute > 0, requestTimeoutSeconds > 0 else {
+            throw AppError(.badRequest, "limits must be positive")
+        }
+    }
+}

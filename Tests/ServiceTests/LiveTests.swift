@@ -1,0 +1,196 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// A running `eduvault serve` process on an ephemeral loopback port.
+final class LiveServer: @unchecked Sendable {
+    // @unchecked: the process and pipes are used from the test's task only.
+    let process = Process()
+    let output = Pipe()
+    let errors = Pipe()
+    var port = 0
+    var url: String { "\(scheme)://127.0.0.1:\(port)" }
+    let scheme: String
+
+    init(vault: URL, extra: [String] = [], scheme: String = "http") throws {
+        self.scheme = scheme
+        process.executableURL = Tool.executable
+        process.arguments = ["serve", "--vault", vault.path, "--listen", "127.0.0.1:0"] + extra
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // The first line names the port.
+        var text = ""
+        let deadline = Date().addingTimeInterval(30)
+        while !text.contains("\n") && Date() < deadline && process.isRunning {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { Thread.sleep(forTimeInterval: 0.05) }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let line = text.split(separator: "\n").first, let colon = line.lastIndex(of: ":"),
+              let port = Int(line[line.index(after: colon)...])
+        else { throw FixtureError("the server did not report its port: \(text)") }
+        self.port = port
+    }
+
+    /// Sends a signal and waits for the exit status.
+    func stop(_ signal: Int32 = SIGTERM) -> Int32 {
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    var log: String { String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+}
+
+@Suite("Live service", .serialized)
+struct LiveTests {
+    static func logKey(_ fixture: ServiceFixture) throws -> String {
+        struct D: Decodable { var log_key: String }
+        return try JSONDecoder().decode(D.self, from: Data(contentsOf: fixture.vault.appendingPathComponent("descriptor.json"))).log_key
+    }
+
+    /// The cells and contrasts of `release decrypt --format json`, without the release id, log index and time.
+    static func decrypted(_ release: String) throws -> String {
+        let key = Tool.root.appendingPathComponent("Keys/test/eduvault-1024/private.json").path
+        let out = try Tool.must(["release", "decrypt", "--private-key", key, "--insecure-test-key", "--format", "json", release])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        let kept: [String: Any] = ["cells": object["cells"] ?? [], "contrasts": object["contrasts"] ?? [],
+                                   "suppressed": object["suppressed"] ?? []]
+        return String(decoding: try JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    @Test("Every client command against a live `eduvault serve`; the decrypted release equals the local path's; SIGTERM drains and exits 0")
+    func everyClientCommand() throws {
+        let f = try ServiceFixture.make()
+        defer { f.remove() }
+        let server = try LiveServer(vault: f.vault)
+        let s = server.url
+        // School: upload (201), again (200, original receipt), and only its own batches.
+        let up = try Tool.must(["school", "upload", "--server", s, "--keys", f.path("GP.key"), f.freshBatch.path])
+        #expect(up.hasPrefix("stored: GP-2.batch") && up.contains("records 30"), "\(up)")
+        let again = try Tool.must(["school", "upload", "--server", s, "--keys", f.path("GP.key"), "--json", f.freshBatch.path])
+        #expect(again.contains("\"already_stored\":true"), "\(again)")
+        let other = try Tool.eduvault(["school", "upload", "--server", s, "--keys", f.path("MS.key"), f.freshBatch.path])
+        #expect(other.status != 0 && other.stderr.contains("signed for itself") && other.stderr.contains("403"), "\(other.stderr)")
+        // Bureau: query, fetch the stored release again (same bytes).
+        let q = try Tool.must(["query", "--server", s, "--identity", f.path("bureau.key"), "--by", "subject", "--contrast", "region",
+                               "--out", f.path("remote.json")])
+        #expect(q.contains("released cells:   4"), "\(q)")
+        struct Rel: Decodable { var id: String }
+        let id = try JSONDecoder().decode(Rel.self, from: Data(contentsOf: URL(fileURLWithPath: f.path("remote.json")))).id
+        try Tool.must(["release", "fetch", "--server", s, "--identity", f.path("auditor.key"), id, "--out", f.path("fetched.json")])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: f.path("fetched.json"))) == Data(contentsOf: URL(fileURLWithPath: f.path("remote.json"))))
+        let denied = try Tool.eduvault(["query", "--server", s, "--identity", f.path("auditor.key"), "--by", "subject", "--out", f.path("x.json")])
+        #expect(denied.status != 0 && denied.stderr.contains("403"), "\(denied.stderr)")
+        // Operator: status over HTTP, the same table as the local command.
+        let status = try Tool.must(["vault", "status", "--server", s, "--identity", f.path("operator.key")])
+        #expect(status.contains("3 batches, 150 records") && status.contains("GP              90"), "\(status)")
+        // Auditor: issue 9's verifier over HTTP, records included, with a state file.
+        let verified = try Tool.eduvault(["audit", "verify", "--server", s, "--identity", f.path("auditor.key"), "--log-key",
+                                          try Self.logKey(f), "--with-records", "--state", f.path("auditor.state")])
+        #expect(verified.status == 0 && verified.stdout.contains("verdict: pass"), "\(verified.stdout)\(verified.stderr)")
+        // Unsigned public routes.
+        let metrics = try String(contentsOf: URL(string: s + "/metrics")!, encoding: .utf8)
+        #expect(metrics.contains("eduvault_records_ingested_total 30"), "\(metrics)")
+        // SIGTERM: drains, exits 0.
+        #expect(server.stop(SIGTERM) == 0)
+        let log = server.log
+        #expect(log.contains("route=/v1/batches status=201") && log.contains("principal=GP"), "\(log)")
+        #expect(!log.contains("g1,") && !log.contains("Signature"), "the log carries no body or signature")
+        // The local path on the same vault: the same query, decrypted, gives the same table.
+        try Tool.must(["query", "--vault", f.vault.path, "--by", "subject", "--contrast", "region", "--out", f.path("local.json")])
+        #expect(try Self.decrypted(f.path("remote.json")) == Self.decrypted(f.path("local.json")))
+        try Tool.must(["vault", "check", "--vault", f.vault.path])
+    }
+
+    @Test("TLS with a self-signed certificate: --ca-cert trusts it; without it the client refuses; plain HTTP off loopback is refused")
+    func tls() throws {
+        let f = try ServiceFixture.make()
+        defer { f.remove() }
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                             f.path("tls.key"), "-out", f.path("tls.crt"), "-days", "2", "-subj", "/CN=127.0.0.1",
+                             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0)
+        let server = try LiveServer(vault: f.vault, extra: ["--tls-cert", f.path("tls.crt"), "--tls-key", f.path("tls.key")],
+                                    scheme: "https")
+        let status = try Tool.eduvault(["vault", "status", "--server", server.url, "--identity", f.path("auditor.key"),
+                                        "--ca-cert", f.path("tls.crt")])
+        #expect(status.status == 0 && status.stdout.contains("2 batches"), "\(status.stderr)")
+        let up = try Tool.eduvault(["school", "upload", "--server", server.url, "--keys", f.path("GP.key"), "--ca-cert",
+                                    f.path("tls.crt"), f.freshBatch.path])
+        #expect(up.status == 0 && up.stdout.hasPrefix("stored:"), "\(up.stderr)")
+        let untrusted = try Tool.eduvault(["vault", "status", "--server", server.url, "--identity", f.path("auditor.key")])
+        #expect(untrusted.status != 0 && untrusted.stderr.contains("certificate"), "\(untrusted.stderr)")
+        #expect(server.stop() == 0)
+        let refused = try Tool.eduvault(["serve", "--vault", f.vault.path, "--listen", "0.0.0.0:0"])
+        #expect(refused.status != 0 && refused.stderr.contains("without TLS"), "\(refused.stderr)")
+    }
+
+    @Test("SIGKILL during an upload: the batch is wholly stored or wholly absent, the vault checks clean, and re-uploading works")
+    func killDuringUpload() throws {
+        let f = try ServiceFixture.make()
+        defer { f.remove() }
+        try Data(ServiceFixture.csv(1000...3999, "b").utf8).write(to: URL(fileURLWithPath: f.path("big.csv")))
+        try Tool.must(["school", "encrypt", "--descriptor", f.vault.appendingPathComponent("descriptor.json").path, "--school", "GP",
+                       "--keys", f.path("GP.key"), "--input", f.path("big.csv"), "--output", f.path("big.batch"), "--insecure-test-key"])
+        struct Status: Decodable {
+            var total_records: Int
+            var batches: Int
+        }
+        func status() throws -> Status {
+            try JSONDecoder().decode(Status.self, from: Data(try Tool.must(["vault", "status", "--vault", f.vault.path, "--json"]).utf8))
+        }
+        let before = try status()
+        var outcomes: [String] = []
+        for delay in [0.05, 0.25, 0.6, 1.2] {
+            let server = try LiveServer(vault: f.vault)
+            let client = Process()
+            client.executableURL = Tool.executable
+            client.arguments = ["school", "upload", "--server", server.url, "--keys", f.path("GP.key"), f.path("big.batch")]
+            client.standardOutput = FileHandle.nullDevice
+            client.standardError = FileHandle.nullDevice
+            try client.run()
+            Thread.sleep(forTimeInterval: delay)
+            _ = server.stop(SIGKILL)
+            client.waitUntilExit()
+            let now = try status()
+            let stored = now.batches == before.batches + 1
+            // All or nothing: either every record of the batch is there, or none.
+            #expect(now.total_records == before.total_records + (stored ? 6000 : 0), "after \(delay) s: \(now)")
+            #expect(now.batches == before.batches || stored)
+            outcomes.append(stored ? "stored" : "absent")
+            try Tool.must(["vault", "check", "--vault", f.vault.path])
+            if stored { break }
+        }
+        // Restart and upload again: stored now (or already), exactly once.
+        let server = try LiveServer(vault: f.vault)
+        let up = try Tool.must(["school", "upload", "--server", server.url, "--keys", f.path("GP.key"), f.path("big.batch")])
+        #expect(up.contains("stored: big.batch"), "\(up)")
+        #expect(server.stop() == 0)
+        let after = try status()
+        #expect(after.total_records == before.total_records + 6000 && after.batches == before.batches + 1, "\(outcomes)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: f.vault.appendingPathComponent("incoming").path).isEmpty)
+    }
+
+    @Test("eduvault demo --over-http tells the whole story through a live server, each role with its own key")
+    func demoOverHTTP() throws {
+        let result = try Tool.eduvault(["demo", "--over-http", "--schools", "4", "--students", "20", "--bits", "1024",
+                                        "--insecure-test-key"])
+        #expect(result.status == 0, "\(result.stderr)")
+        for fragment in ["eduvault serve --vault vault --listen 127.0.0.1:", "batches stored", "an auditor's key asking a query: refused",
+                         "[DIFF-GUARD]", "verdict: pass", "Demo over HTTP finished"] {
+            #expect(result.stdout.contains(fragment), "missing: \(fragment)")
+        }
+    }
+}
