@@ -128,6 +128,14 @@ public final class VaultService: Sendable {
         try QueryEngine(vault: vault).run(query, progress: progress, deliver: deliver)
     }
 
+    /// Runs a model (`eduvault analyze`) and records its release; `deliver` gets the release inside the recording
+    /// transaction (the CLI writes the file there).
+    public func analyze(_ spec: ModelSpec, progress: (Int) -> Void = { _ in },
+                        deliver: (ModelRelease) throws -> Void = { _ in }) throws(AggregationError) -> ModelEngine.Outcome
+    {
+        try ModelEngine(vault: vault).run(spec, progress: progress, deliver: deliver)
+    }
+
     /// Runs a query for the service: the release's JSON (exactly the bytes stored and bound by the log entry).
     ///
     /// Queries run concurrently with ingests (SQLite serialises the short recording transaction itself).

@@ -333,7 +333,8 @@ import VaultStore
     @Test func loadsTheDefaultPolicy() throws {
         let bytes = try defaultPolicyBytes()
         let policy = try Policy.parse(bytes)
-        #expect(policy.id == "eduvault-default" && policy.version == 3)
+        #expect(policy.id == "eduvault-default" && policy.version == 4)
+        #expect(policy.modelMinDF == 10 && policy.modelRefusesSaturated && policy.modelLevelK)
         #expect(policy.permits(role: "auditor", action: "status.read") && policy.permits(role: "operator", action: "status.read"))
         #expect(!policy.permits(role: "school", action: "query.request") && policy.permits(role: "bureau", action: "release.read"))
         #expect(policy.minCellSize == 10 && policy.differencingThreshold == 10)
