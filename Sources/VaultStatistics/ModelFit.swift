@@ -23,6 +23,7 @@ public enum ModelFit {
         var result = ModelResult(
             model: ols.summary, anova: try ols.anova(), correlations: try correlations(design))
         if let contrast { result.hedgesG = try hedgesG(design, contrast: contrast) }
+        if sums.random != nil { result.random = try RandomInterceptModel(design).result() }
         try checkFinite(result)
         return result
     }
