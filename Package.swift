@@ -19,7 +19,7 @@ let package = Package(
             name: "EduVaultKit",
             targets: [
                 "BigNum", "Primitives", "Paillier", "VaultModel", "VaultPolicy", "VaultAudit", "VaultStore",
-                "VaultAggregation", "VaultAuditor",
+                "VaultAggregation", "VaultAuditor", "VaultStatistics",
             ]
         ),
     ],
@@ -68,6 +68,9 @@ let package = Package(
             dependencies: ["VaultAudit", "VaultPolicy", "VaultModel", "Primitives"],
             swiftSettings: strictSettings
         ),
+        // Pure statistics from exact decrypted sums (issue 12): OLS, type II ANOVA, correlations, Hedges' g, REML
+        // random intercept. Foundation only.
+        .target(name: "VaultStatistics", swiftSettings: strictSettings),
         .target(
             name: "VaultAggregation",
             dependencies: ["VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "Paillier"],
