@@ -148,6 +148,16 @@ let package = Package(
             exclude: ["Vectors"],
             swiftSettings: strictSettings
         ),
+        // Numeric covariates and packed products (issue 12's data layer): schema, CSV, school encryption, ingest,
+        // scans, the log's binding of every ciphertext.
+        .testTarget(
+            name: "CovariateTests",
+            dependencies: [
+                "VaultApp", "VaultAggregation", "VaultStore", "VaultModel", "VaultPolicy", "VaultAudit", "Paillier",
+                "BigNum", "Primitives", .product(name: "GRDB", package: "GRDB.swift"),  // tamper tests edit vault.sqlite
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "CLITests",
             dependencies: [

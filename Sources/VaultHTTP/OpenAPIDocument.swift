@@ -468,6 +468,17 @@ components:
         audit: {type: object}
         file_bytes: {type: integer}
         disclosure: {type: object}
+        covariates:
+          type: array
+          description: The schema's numeric covariates, bounds as decimals (absent without covariates).
+          items:
+            type: object
+            required: [name, min, max]
+            properties:
+              name: {type: string}
+              min: {type: string}
+              max: {type: string}
+        ciphertexts_per_record: {type: integer, description: 'Ciphertexts each record carries (absent without covariates).'}
     EntriesPage:
       type: object
       required: [entries, size]

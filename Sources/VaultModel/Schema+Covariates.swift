@@ -281,7 +281,7 @@ public struct MomentLayout: Sendable, Equatable {
         var low = 0, high = Int.max
         guard !canSum(count: high) else { return high }
         while low < high {  // canSum(low) holds; every count above high fails.
-            let mid = low + (high - low + 1) / 2
+            let mid = low + (high - low) / 2 + 1  // in low+1 ... high, without overflow
             if canSum(count: mid) { low = mid } else { high = mid - 1 }
         }
         return low
