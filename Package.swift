@@ -73,7 +73,7 @@ let package = Package(
         .target(name: "VaultStatistics", swiftSettings: strictSettings),
         .target(
             name: "VaultAggregation",
-            dependencies: ["VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "Paillier"],
+            dependencies: ["VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "Paillier", "VaultStatistics"],
             swiftSettings: strictSettings
         ),
         // The application layer: every use case once (encrypt a batch, ingest, query and release, status, check,
@@ -116,7 +116,7 @@ let package = Package(
             name: "EduVaultCLI",
             dependencies: [
                 "Paillier", "VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "VaultAggregation", "Primitives",
-                "VaultAuditor", "VaultApp", "VaultHTTP", "VaultClient",
+                "VaultAuditor", "VaultApp", "VaultHTTP", "VaultClient", "VaultStatistics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

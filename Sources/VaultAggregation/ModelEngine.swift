@@ -5,6 +5,7 @@ import Primitives
 import VaultAudit
 import VaultModel
 import VaultPolicy
+import VaultStatistics
 public import VaultStore
 
 /// Runs a model (`eduvault analyze`) on a vault: plans cells from the vault's atoms, checks the model-output rules
@@ -83,8 +84,8 @@ public struct ModelEngine: Sendable {
             atoms = try vault.atoms()
         } catch { throw AggregationError(.storage, error.message) }
         let schema = vault.descriptor.schema
-        let layout = try ModelLayout(schema: schema, key: key)
-        let formula = try ModelTerms.parse(spec.formula)
+        let layout = try ModelLayout(schema: schema, keyBits: vault.descriptor.keyBits)
+        let formula = try ModelSpec.parseFormula(spec.formula)
 
         // The terms: the response must be the score; numeric terms are covariates, categorical ones attributes.
         guard formula.response == "score" else {
@@ -376,7 +377,7 @@ public struct ModelEngine: Sendable {
                 }
                 let release = ModelRelease(
                     format: ModelRelease.formatTag, id: releaseID, vault: vault.descriptor.vaultID, keyID: key.keyID,
-                    model: ModelSpec(formula: formula.normalized, filters: spec.filters, random: spec.random,
+                    model: ModelSpec(formula: formula.text, filters: spec.filters, random: spec.random,
                                      contrast: spec.contrast),
                     policy: policy.reference, created: time, logIndex: logIndex, scale: schema.scale,
                     layout: layout.releaseLayout, numeric: ["score"] + numeric,
@@ -468,12 +469,14 @@ public struct ModelEngine: Sendable {
         var summed = [Int](repeating: 0, count: planned.count)
         var read = 0
         let perRecord = layout.ciphertextCount
-        guard perRecord == 1 else {
-            throw AggregationError(.invalidQuery, "this vault's records carry covariate ciphertexts the scan cannot read yet")
-        }
         let summer = ParallelCellSummer(key: key, workers: max(1, workers))
         do {
-            try vault.forEachRecordChunk(matching: filter, width: key.ciphertextByteCount) { chunk in
+            try vault.forEachRecordChunk(matching: filter, width: key.ciphertextByteCount,
+                                         allCiphertexts: perRecord > 1) { chunk in
+                guard chunk.perRecord == perRecord else {
+                    throw AggregationError(.storage, "the scan returned \(chunk.perRecord) ciphertexts a record, not "
+                                           + "\(perRecord)")
+                }
                 let width = chunk.width
                 var selected: [Int32] = []
                 selected.reserveCapacity(chunk.count * perRecord)
@@ -538,13 +541,13 @@ struct ModelLayout {
     /// The numeric covariates the schema declares, in schema order.
     var covariates: [String]
 
-    init(schema: Schema, key: PublicKey) throws(AggregationError) {
+    init(schema: Schema, keyBits: Int) throws(AggregationError) {
         guard schema.slotCount == 2 else {
             throw AggregationError(.invalidQuery, "this vault's schema packs the score alone (slot_count 1); models need "
                                    + "Σx² too")
         }
         let moments: MomentLayout
-        do { moments = try schema.momentLayout(keyBits: key.bitCount) } catch {
+        do { moments = try schema.momentLayout(keyBits: keyBits) } catch {
             throw AggregationError(.overflow, error.message)
         }
         self.moments = moments

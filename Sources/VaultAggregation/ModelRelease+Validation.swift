@@ -1,3 +1,5 @@
+import VaultStatistics
+
 /// The checks `ModelRelease.decode` makes beyond the JSON shape, so that a model release that decodes is one
 /// EduVault could have written: sizes bounded, counts consistent between the total, the levels, the pairs of levels
 /// and the groups, every product the model needs present exactly once in the layout.
@@ -11,6 +13,8 @@ extension ModelRelease {
     /// The most packed ciphertexts per record, and slots per ciphertext.
     public static let maxCiphertexts = 64
     public static let maxSlots = 64
+    /// The most terms of a model.
+    public static let maxTerms = 64
     /// The largest record count a release may state (far above any vault).
     public static let maxCount = 1 << 40
 
@@ -55,9 +59,9 @@ extension ModelRelease {
         }
 
         // The model: formula, numeric and categorical terms.
-        let formula = try ModelTerms.parse(model.formula)
+        let formula = try ModelSpec.parseFormula(model.formula)
         guard formula.response == "score", numeric.first == "score" else { throw fail("the response is not score") }
-        guard numeric.count <= ModelTerms.maxTerms + 1, categorical.count <= ModelTerms.maxTerms,
+        guard numeric.count <= Self.maxTerms + 1, categorical.count <= Self.maxTerms,
               Set(numeric).count == numeric.count, Set(categorical.map(\.name)).count == categorical.count,
               Set(numeric).isDisjoint(with: categorical.map(\.name)),
               Set(formula.terms) == Set(numeric.dropFirst()).union(categorical.map(\.name)),
@@ -125,7 +129,7 @@ extension ModelRelease {
             }
         }
         if let random {
-            guard ModelTerms.isIdentifier(random.name), !categorical.contains(where: { $0.name == random.name }),
+            guard ModelSpec.isName(random.name), !categorical.contains(where: { $0.name == random.name }),
                   (1...Self.maxGroups).contains(random.groups.count), random.blocks.count == random.groups.count,
                   zip(random.groups, random.groups.dropFirst()).allSatisfy({ $0 < $1 }),
                   random.groups.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 64 }),
@@ -155,8 +159,8 @@ extension ModelRelease {
         let parts = name.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         switch parts.first {
         case "y", "y2": return parts.count == 1
-        case "x", "x2", "xy": return parts.count == 2 && ModelTerms.isIdentifier(parts[1])
-        case "xx": return parts.count == 3 && ModelTerms.isIdentifier(parts[1]) && ModelTerms.isIdentifier(parts[2])
+        case "x", "x2", "xy": return parts.count == 2 && ModelSpec.isName(parts[1])
+        case "xx": return parts.count == 3 && ModelSpec.isName(parts[1]) && ModelSpec.isName(parts[2])
                 && parts[1] != parts[2]
         default: return false
         }

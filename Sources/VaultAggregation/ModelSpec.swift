@@ -1,4 +1,5 @@
 import Foundation
+import VaultStatistics
 
 /// What a bureau asks of `eduvault analyze`: a model formula, equality filters, an optional random intercept and an
 /// optional two-level contrast.
@@ -29,10 +30,29 @@ public struct ModelSpec: Sendable, Codable, Equatable {
     /// - Throws: ``AggregationError`` `.invalidQuery` for a malformed formula or filter.
     public init(model: String, whereClauses: [String], random: String?, contrast: String?) throws(AggregationError) {
         let filters = try Query(byList: "", whereClauses: whereClauses, contrast: nil).filters
-        let formula = try ModelTerms.parse(model)
-        self.init(formula: formula.normalized, filters: filters,
+        let formula = try ModelSpec.parseFormula(model)
+        self.init(formula: formula.text, filters: filters,
                   random: random?.trimmingCharacters(in: .whitespaces).lowercased().nilIfEmpty,
                   contrast: contrast?.trimmingCharacters(in: .whitespaces).nilIfEmpty)
+    }
+}
+
+extension ModelSpec {
+    /// The formula's response and terms (`VaultStatistics.ModelFormula`: main effects only).
+    ///
+    /// - Throws: ``AggregationError`` `.invalidQuery` naming what is wrong.
+    static func parseFormula(_ text: String) throws(AggregationError) -> ModelFormula {
+        guard text.utf8.count <= 4_000 else { throw AggregationError(.invalidQuery, "--model: the formula is too long") }
+        do { return try ModelFormula.parse(text) } catch {
+            throw AggregationError(.invalidQuery, "--model: \(error.message) (write it like "
+                                   + "\"score ~ program + region + prior_score\")")
+        }
+    }
+
+    /// Whether `name` can be a term, group or product part: `[a-z0-9_-]{1,32}`.
+    static func isName(_ name: String) -> Bool {
+        (1...32).contains(name.utf8.count)
+            && name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 || $0 == 45 }
     }
 }
 
