@@ -3,6 +3,7 @@ import Foundation
 import Paillier
 import VaultAggregation
 import VaultApp
+import VaultClient
 import VaultModel
 
 struct AnalyzeCommand: AsyncParsableCommand {
@@ -28,12 +29,17 @@ struct AnalyzeCommand: AsyncParsableCommand {
               LIN-AUDIT       with earlier releases, a block would determine a total of fewer than k records.
 
             Example: eduvault analyze --vault v --model "score ~ program + region + prior_score" --where subject=math \
-            --random school --out model.json
+            --contrast program --out model.json
+
+            Through the service: --server URL --identity F (a bureau's member key; the policy's ROLES must list \
+            model.request).
             """
     )
 
-    @Option(help: "The vault directory.")
-    var vault: String
+    @Option(help: "The vault directory (or --server URL with --identity F).")
+    var vault: String?
+
+    @OptionGroup var remote: RemoteOptions
 
     @Option(help: ArgumentHelp("The model formula, e.g. \"score ~ program + region + prior_score\".", valueName: "formula"))
     var model: String
@@ -59,6 +65,10 @@ struct AnalyzeCommand: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: out) && !force {
             throw CLIError("\(out) already exists (remove it or pass --force)")
         }
+        guard (vault == nil) != (remote.server == nil) else {
+            throw CLIError("give --vault DIR, or --server URL with --identity F")
+        }
+        guard let vault else { return try await runRemote(spec, destination: destination) }
         let service = try VaultDirectoryOption(path: vault).service()
         let spinner = Spinner("Summing packed products")
         let cleanup = InterruptCleanup(output: destination)
@@ -88,6 +98,22 @@ struct AnalyzeCommand: AsyncParsableCommand {
         let release = outcome.release
         spinner.finish(String(format: "Summed %d records in %d cells into %d blocks in %.2f s.", outcome.matchedRecords,
                               outcome.cells, release.allBlocks.count, outcome.seconds))
+        summarize(release)
+    }
+
+    /// `analyze --server`: the service runs the model and answers with the release it stored; written atomically.
+    func runRemote(_ spec: ModelSpec, destination: URL) async throws {
+        let client = try remote.client()
+        let data: Data
+        do { data = try await client.analyze(spec) } catch {
+            throw CLIError(error.message + (error.rule.map { " [rule \($0)]" } ?? ""))
+        }
+        let release = try ModelRelease.decode(data)
+        try Files.write(data, to: destination.path, overwrite: force, what: "release")
+        summarize(release)
+    }
+
+    func summarize(_ release: ModelRelease) {
         print("model release \(release.id) written to \(out) (log index \(release.logIndex))")
         print("  model:   \(release.model.formula)" + (release.model.random.map { " + (1 | \($0))" } ?? ""))
         print("  records: \(release.total.count)")

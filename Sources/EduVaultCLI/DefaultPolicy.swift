@@ -55,7 +55,7 @@ rules:
     roles:
       school: [batch.upload, receipt.read]
       vault: [batch.ingest, query.aggregate, release.publish]
-      bureau: [query.request, release.read, release.decrypt]
+      bureau: [query.request, model.request, release.read, release.decrypt]
       auditor: [log.read, log.verify, release.read, release.verify, status.read]
       operator: [status.read]
 

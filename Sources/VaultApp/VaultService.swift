@@ -150,6 +150,17 @@ public final class VaultService: Sendable {
         }
     }
 
+    /// Runs a model for the service: the model release's JSON (exactly the bytes stored and bound by the log entry).
+    public func modelRelease(_ spec: ModelSpec) async throws(AppError) -> (release: ModelRelease, json: [UInt8]) {
+        try await read { () throws(AppError) -> (release: ModelRelease, json: [UInt8]) in
+            let outcome: ModelEngine.Outcome
+            do { outcome = try self.analyze(spec) } catch { throw AppError(error) }
+            let json: Data
+            do { json = try outcome.release.jsonData() } catch { throw AppError(.unavailable, "the release cannot be encoded") }
+            return (outcome.release, Array(json))
+        }
+    }
+
     /// A stored release's JSON.
     public func releaseFile(id: String) async throws(AppError) -> [UInt8] {
         try await read { () throws(AppError) -> [UInt8] in
