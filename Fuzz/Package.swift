@@ -18,6 +18,7 @@ let strictSettings: [SwiftSetting] = [
 let targets = [
     "ciphertext", "public-key", "private-key", "sealed-key", "score-csv", "batch", "release", "policy", "descriptor",
     "signed-note", "audit-log", "lin-audit-state", "school-public-key", "threshold-key", "share", "partial",
+    "model-release", "model-formula",
 ]
 
 let package = Package(
