@@ -94,12 +94,21 @@ struct ReferenceTests {
             theirs["icc"] = 0.0
             reference["random"] = theirs
         }
+        if let random = result.random, let theirs = reference["random"] as? [String: Any],
+            let theirLoglik = theirs["reml_loglik"] as? Double
+        {
+            // Our optimum is at least as good as statsmodels' (both evaluate the same REML criterion).
+            #expect(random.remlLoglik >= theirLoglik - 1e-12 * abs(theirLoglik))
+        }
         var comparison = JSONComparison()
         comparison.compare(ours, reference)
         #expect(comparison.failures.isEmpty, "\(name): \(comparison.failures.prefix(20).joined(separator: "\n"))")
         #expect(comparison.count > 50)
         let sections = comparison.maxRelativeBySection.sorted { $0.key < $1.key }
-            .map { "\($0.key) \(String(format: "%.1e", $0.value))" }.joined(separator: ", ")
+            .map { section, value in
+                let withoutP = comparison.maxRelativeBySectionWithoutP[section] ?? 0
+                return "\(section) \(String(format: "%.1e", value)) (\(String(format: "%.1e", withoutP)) without p)"
+            }.joined(separator: ", ")
         print("[\(name)] \(comparison.count) numbers, max relative difference \(comparison.maxRelative) at "
             + "\(comparison.maxRelativePath); by section: \(sections)")
         // The JSON decodes back to the same result.

@@ -218,6 +218,8 @@ struct JSONComparison {
     var maxRelativePath = ""
     /// The largest relative difference per top-level key (`model`, `anova`, `correlations`, `hedges_g`, `random`).
     var maxRelativeBySection: [String: Double] = [:]
+    /// The same without p-values (a tiny p amplifies the relative difference of its statistic).
+    var maxRelativeBySectionWithoutP: [String: Double] = [:]
     var count = 0
 
     static func number(_ value: Any) -> Double? {
@@ -253,6 +255,9 @@ struct JSONComparison {
             let relative = difference == 0 ? 0 : difference / max(abs(x), abs(y))
             let section = String(path.dropFirst().prefix { $0 != "." && $0 != "[" })
             maxRelativeBySection[section] = max(maxRelativeBySection[section] ?? 0, relative)
+            if !path.hasSuffix(".p") && !path.hasSuffix(".f_p") {
+                maxRelativeBySectionWithoutP[section] = max(maxRelativeBySectionWithoutP[section] ?? 0, relative)
+            }
             if relative > maxRelative {
                 maxRelative = relative
                 maxRelativePath = path
