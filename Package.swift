@@ -166,6 +166,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Statistics from sums against statsmodels/scipy on the plaintext (Resources/model_reference.py via .venv).
+        .testTarget(
+            name: "StatisticsTests", dependencies: ["VaultStatistics"], exclude: ["Resources"],
+            swiftSettings: strictSettings
+        ),
         // The service through Hummingbird's test client: every route × every refusal, limits, fail closed.
         .testTarget(
             name: "ServiceTests",

@@ -82,8 +82,10 @@ public enum ModelFit {
         // Exact: n0 n1 (mean1 − mean0) = n0 S1 − n1 S0, and n_l SS_l = n_l Q_l − S_l².
         let difference = try Exact.subtract(
             Exact.multiply(Int128(n0), m1.sums[0]), Exact.multiply(Int128(n1), m0.sums[0]))
-        let ss0 = try Exact.subtract(Exact.multiply(Int128(n0), m0.product(0, 0)), Exact.multiply(m0.sums[0], m0.sums[0]))
-        let ss1 = try Exact.subtract(Exact.multiply(Int128(n1), m1.product(0, 0)), Exact.multiply(m1.sums[0], m1.sums[0]))
+        let ss0 = try Exact.subtract(
+            Exact.multiply(Int128(n0), m0.product(0, 0)), Exact.multiply(m0.sums[0], m0.sums[0]))
+        let ss1 = try Exact.subtract(
+            Exact.multiply(Int128(n1), m1.product(0, 0)), Exact.multiply(m1.sums[0], m1.sums[0]))
         let meanDifference = Double(difference) / (Double(n0) * Double(n1)) / design.unit
         let pooledVariance = (Double(ss0) / Double(n0) + Double(ss1) / Double(n1)) / Double(df)
             / (design.unit * design.unit)

@@ -67,6 +67,9 @@ public struct ModelFormula: Sendable, Equatable, Codable {
         self.terms = terms
     }
 
+    /// Decodes `{"response", "terms"}` and validates it as ``parse(_:)`` does.
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` for a formula ``parse(_:)`` refuses.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let response = try container.decode(String.self, forKey: .response)

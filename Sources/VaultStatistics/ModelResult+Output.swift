@@ -69,7 +69,9 @@ extension ModelResult {
     /// - `section` `anova`: one row per term then `Residual`; `sum_sq`, `df`, `F`, `p` filled (F and p empty for
     ///   `Residual`), the coefficient columns empty.
     public func csv() -> String {
-        var rows = [["section", "name", "estimate", "se", "t", "p", "ci_low", "ci_high", "std_estimate", "sum_sq", "df", "F"]]
+        var rows = [
+            ["section", "name", "estimate", "se", "t", "p", "ci_low", "ci_high", "std_estimate", "sum_sq", "df", "F"]
+        ]
         for term in model.terms {
             rows.append(
                 ["ols", term.name, "\(term.estimate)", "\(term.se)", "\(term.t)", "\(term.p)", "\(term.ci95[0])",
@@ -110,7 +112,9 @@ extension ModelResult {
 
     static func general(_ value: Double) -> String { String(format: "%.6g", value) }
 
-    static func pValue(_ value: Double) -> String { value < 1e-4 ? String(format: "%.2e", value) : String(format: "%.4f", value) }
+    static func pValue(_ value: Double) -> String {
+        value < 1e-4 ? String(format: "%.2e", value) : String(format: "%.4f", value)
+    }
 
     /// Pads every column to its widest cell: the first left-aligned, the others right-aligned.
     static func align(_ rows: [[String]]) -> [String] {

@@ -58,7 +58,8 @@ struct OrdinaryLeastSquares {
                 throw StatisticsError("\(design.describe(i)) is constant over the records used: X'X is singular")
             case .collinear(let i):
                 throw StatisticsError(
-                    "\(design.describe(i)) is a linear combination of the columns before it (collinear): X'X is singular")
+                    "\(design.describe(i)) is a linear combination of the columns before it (collinear): "
+                        + "X'X is singular")
             }
         }
         slopes = cholesky.solve(sxy)

@@ -5,7 +5,9 @@ internal import Foundation
 ///
 /// With γ = τ²/σ² and H_g = I + γ 11ᵀ, Woodbury gives H_g⁻¹ = I − w_g 11ᵀ with w_g = γ / (1 + n_g γ), so
 ///
-///     M(γ) = XᵀH⁻¹X = XᵀX − Σ_g w_g u_g u_gᵀ,  m(γ) = XᵀH⁻¹y = Xᵀy − Σ_g w_g u_g v_g,  q(γ) = yᵀH⁻¹y = yᵀy − Σ_g w_g v_g²
+///     M(γ) = XᵀH⁻¹X = XᵀX − Σ_g w_g u_g u_gᵀ
+///     m(γ) = XᵀH⁻¹y = Xᵀy − Σ_g w_g u_g v_g
+///     q(γ) = yᵀH⁻¹y = yᵀy − Σ_g w_g v_g²
 ///
 /// with u_g = X_gᵀ1 (from the group's count, sums and level counts) and v_g = 1ᵀy_g, and log|H| = Σ_g log(1 + n_g γ).
 /// Everything is computed with X and y centered at their overall means (exact, like OLS): REML is invariant under
@@ -190,8 +192,8 @@ struct RandomInterceptModel {
         let values = grid.map(\.logLikelihood) + [zero.logLikelihood]
         guard let top = values.max(), let bottom = values.min(), top - bottom > 1e-9 * (1 + abs(top)) else {
             throw StatisticsError(
-                "the groups of `\(design.sums.random?.name ?? "")` are determined by the fixed terms: the group variance "
-                    + "is not identifiable (drop the fixed term that identifies the group)")
+                "the groups of `\(design.sums.random?.name ?? "")` are determined by the fixed terms: the group "
+                    + "variance is not identifiable (drop the fixed term that identifies the group)")
         }
         guard bestIndex < grid.count - 1 || grid.isEmpty else {
             throw StatisticsError(

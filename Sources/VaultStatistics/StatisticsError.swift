@@ -10,5 +10,6 @@ public struct StatisticsError: Error, Sendable, CustomStringConvertible, Equatab
     /// Creates an error with a one-line message.
     public init(_ message: String) { self.message = message }
 
+    /// The message, as printed.
     public var description: String { message }
 }
