@@ -201,6 +201,11 @@ for (text, name) in samples {
     }
 }
 
+// Schema files (`vault init --schema`): the committed hand-written seeds stay; add one written by the encoder.
+try seed("schema-file", "encoded.yaml", Data(SchemaFile.encode(try Schema(
+    subjects: ["math", "chinese"],
+    covariates: [.init(name: "prior_score", min: 0, max: 1000), .init(name: "absences", min: 0, max: 930)])).utf8))
+
 // Policies.
 let policyBytes = try fixture("Policies/default.yaml")
 try seed("policy", "default.yaml", policyBytes)
