@@ -41,7 +41,8 @@ struct AnalyzeCommand: AsyncParsableCommand {
 
     @OptionGroup var remote: RemoteOptions
 
-    @Option(help: ArgumentHelp("The model formula, e.g. \"score ~ program + region + prior_score\".", valueName: "formula"))
+    @Option(
+        help: ArgumentHelp("The model formula, e.g. \"score ~ program + region + prior_score\".", valueName: "formula"))
     var model: String
 
     @Option(name: .customLong("where"), help: "Keep only records with ATTRIBUTE=VALUE (repeatable).")
@@ -76,14 +77,16 @@ struct AnalyzeCommand: AsyncParsableCommand {
         var staged: AtomicFile.Staged? = nil
         let outcome: ModelEngine.Outcome
         do {
-            outcome = try service.analyze(spec, progress: { spinner.update("(\($0) records)") }, deliver: { release in
-                // Written and synced inside the release transaction: if this fails, nothing is recorded.
-                do {
-                    staged = try AtomicFile.stage(try release.jsonData(), for: destination)
-                } catch let error as AtomicFileError {
-                    throw CLIError(error, what: "release")
-                }
-            })
+            outcome = try service.analyze(
+                spec, progress: { spinner.update("(\($0) records)") },
+                deliver: { release in
+                    // Written and synced inside the release transaction: if this fails, nothing is recorded.
+                    do {
+                        staged = try AtomicFile.stage(try release.jsonData(), for: destination)
+                    } catch let error as AtomicFileError {
+                        throw CLIError(error, what: "release")
+                    }
+                })
         } catch {
             spinner.finish("Model stopped.")
             throw error
@@ -91,13 +94,16 @@ struct AnalyzeCommand: AsyncParsableCommand {
         if let file = staged.take() {
             let temporary = file.temporary.path
             do { try file.commit(overwrite: force, keepOnFailure: true) } catch {
-                throw CLIError("release \(outcome.release.id) was recorded but could not be put at \(out) "
-                               + "(\(error.reason)); it is in \(temporary)")
+                throw CLIError(
+                    "release \(outcome.release.id) was recorded but could not be put at \(out) "
+                        + "(\(error.reason)); it is in \(temporary)")
             }
         }
         let release = outcome.release
-        spinner.finish(String(format: "Summed %d records in %d cells into %d blocks in %.2f s.", outcome.matchedRecords,
-                              outcome.cells, release.allBlocks.count, outcome.seconds))
+        spinner.finish(
+            String(
+                format: "Summed %d records in %d cells into %d blocks in %.2f s.", outcome.matchedRecords,
+                outcome.cells, release.allBlocks.count, outcome.seconds))
         summarize(release)
     }
 
@@ -117,7 +123,8 @@ struct AnalyzeCommand: AsyncParsableCommand {
         print("model release \(release.id) written to \(out) (log index \(release.logIndex))")
         print("  model:   \(release.model.formula)" + (release.model.random.map { " + (1 | \($0))" } ?? ""))
         print("  records: \(release.total.count)")
-        print("  blocks:  \(release.allBlocks.count) (total, \(release.levels.reduce(0) { $0 + $1.count }) levels"
-              + (release.random.map { ", \($0.groups.count) groups" } ?? "") + ")")
+        print(
+            "  blocks:  \(release.allBlocks.count) (total, \(release.levels.reduce(0) { $0 + $1.count }) levels"
+                + (release.random.map { ", \($0.groups.count) groups" } ?? "") + ")")
     }
 }

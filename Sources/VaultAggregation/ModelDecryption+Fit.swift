@@ -50,8 +50,9 @@ extension DecryptedModel {
         if let r = release.random {
             var groupMoments: [Moments] = []
             for block in groups { groupMoments.append(try moments(block)) }
-            random = ModelSums.RandomGroups(name: r.name, groups: r.groups, moments: groupMoments,
-                                            levelCounts: r.levelCounts)
+            random = ModelSums.RandomGroups(
+                name: r.name, groups: r.groups, moments: groupMoments,
+                levelCounts: r.levelCounts)
         }
         return ModelSums(
             formula: formula, scale: release.scale, numeric: numeric,

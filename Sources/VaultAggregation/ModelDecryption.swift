@@ -1,5 +1,5 @@
-import Foundation
 public import BigNum
+import Foundation
 public import Paillier
 
 /// A decrypted model release: for every block, the exact sum of every packed product (fixed-point integers).
@@ -35,15 +35,19 @@ public struct DecryptedModel: Sendable {
     public static func decrypt(_ release: ModelRelease, key: SharedPrivateKey) async throws -> DecryptedModel {
         let pub = key.publicKey
         guard release.keyID == pub.keyID else {
-            throw AggregationError(.invalidRelease,
-                                   "the release was made under key \(release.keyID), not this private key (\(pub.keyID))")
+            throw AggregationError(
+                .invalidRelease,
+                "the release was made under key \(release.keyID), not this private key (\(pub.keyID))")
         }
         let blocks = release.allBlocks
         var ciphertexts: [Ciphertext] = []
         for block in blocks {
             for sum in block.sums {
-                do { ciphertexts.append(try pub.ciphertext(validating: BigNum(decimal: sum))) } catch let e as PaillierError {
-                    throw AggregationError(.invalidRelease, "a released sum is not a ciphertext of this key: \(e.message)")
+                do { ciphertexts.append(try pub.ciphertext(validating: BigNum(decimal: sum))) } catch let e
+                    as PaillierError
+                {
+                    throw AggregationError(
+                        .invalidRelease, "a released sum is not a ciphertext of this key: \(e.message)")
                 } catch {
                     throw AggregationError(.invalidRelease, "a released sum is not a decimal integer")
                 }
@@ -63,8 +67,10 @@ public struct DecryptedModel: Sendable {
             var unpacked: [[BigNum]] = []
             for c in 0..<layout.ciphertextCount {
                 do { unpacked.append(try slots.unpack(plaintexts[b * layout.ciphertextCount + c])) } catch {
-                    throw AggregationError(.decryption, "a block's sum does not fit its slots: overflow, or not an "
-                                           + "EduVault sum")
+                    throw AggregationError(
+                        .decryption,
+                        "a block's sum does not fit its slots: overflow, or not an "
+                            + "EduVault sum")
                 }
             }
             var products: [String: BigNum] = [:]

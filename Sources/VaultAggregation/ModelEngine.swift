@@ -1,5 +1,5 @@
-import Foundation
 import BigNum
+import Foundation
 public import Paillier
 import Primitives
 import VaultAudit
@@ -39,7 +39,8 @@ public struct ModelEngine: Sendable {
         do {
             key = try vault.descriptor.paillierKey(allowInsecureSize: true)
         } catch {
-            throw AggregationError(.invalidRelease, "the vault's descriptor holds an unusable public key: \(error.message)")
+            throw AggregationError(
+                .invalidRelease, "the vault's descriptor holds an unusable public key: \(error.message)")
         }
     }
 
@@ -89,8 +90,10 @@ public struct ModelEngine: Sendable {
 
         // The terms: the response must be the score; numeric terms are covariates, categorical ones attributes.
         guard formula.response == "score" else {
-            throw AggregationError(.invalidQuery, "the response must be score (the encrypted score); got "
-                                   + "'\(formula.response.prefix(40))'. Write --model \"score ~ …\"")
+            throw AggregationError(
+                .invalidQuery,
+                "the response must be score (the encrypted score); got "
+                    + "'\(formula.response.prefix(40))'. Write --model \"score ~ …\"")
         }
         let schoolAttributes = Set(schools.flatMap { $0.attributes.keys })
         let recordAttributes = Set(schema.attributes.map(\.name))
@@ -104,25 +107,32 @@ public struct ModelEngine: Sendable {
                 categorical.append(term)
             } else {
                 let known = (layout.covariates + attributes.sorted()).joined(separator: ", ")
-                throw AggregationError(.invalidQuery, "unknown term '\(term.prefix(40))'; terms are numeric covariates "
-                                       + "or attributes: \(known)")
+                throw AggregationError(
+                    .invalidQuery,
+                    "unknown term '\(term.prefix(40))'; terms are numeric covariates "
+                        + "or attributes: \(known)")
             }
         }
         for name in spec.filters.keys where !attributes.contains(name) {
-            throw AggregationError(.invalidQuery, "unknown --where attribute '\(name.prefix(40))'; known: "
-                                   + attributes.sorted().joined(separator: ", "))
+            throw AggregationError(
+                .invalidQuery,
+                "unknown --where attribute '\(name.prefix(40))'; known: "
+                    + attributes.sorted().joined(separator: ", "))
         }
         if let random = spec.random {
             guard random == "school" || (schoolAttributes.contains(random) && !recordAttributes.contains(random)) else {
-                throw AggregationError(.invalidQuery, "--random \(random.prefix(40)) must be school or a school attribute "
-                                       + "(\(schoolAttributes.sorted().joined(separator: ", ")))")
+                throw AggregationError(
+                    .invalidQuery,
+                    "--random \(random.prefix(40)) must be school or a school attribute "
+                        + "(\(schoolAttributes.sorted().joined(separator: ", ")))")
             }
             guard !categorical.contains(random) else {
                 throw AggregationError(.invalidQuery, "--random \(random) is also a fixed term of the model; drop one")
             }
         }
         if let contrast = spec.contrast, !categorical.contains(contrast) {
-            throw AggregationError(.invalidQuery, "--contrast \(contrast.prefix(40)) must be a categorical term of the model")
+            throw AggregationError(
+                .invalidQuery, "--contrast \(contrast.prefix(40)) must be a categorical term of the model")
         }
         if let filtered = categorical.first(where: { spec.filters[$0] != nil }) {
             throw AggregationError(.invalidQuery, "\(filtered) is both a term and a --where filter: it has one level")
@@ -133,8 +143,10 @@ public struct ModelEngine: Sendable {
             throw AggregationError(.refused, message, rule: rule)
         }
         if policy.differentialPrivacy != nil {
-            try refuse(Policy.modelDPRule, "this vault's policy adds differential-privacy noise to every release; a model "
-                       + "release would carry exact sums, so models are not available here (use query)")
+            try refuse(
+                Policy.modelDPRule,
+                "this vault's policy adds differential-privacy noise to every release; a model "
+                    + "release would carry exact sums, so models are not available here (use query)")
         }
         let used = categorical + spec.filters.keys.sorted() + (spec.random.map { [$0] } ?? [])
         if let denied = used.first(where: { !policy.allowedAttributes.contains($0) }) {
@@ -162,7 +174,9 @@ public struct ModelEngine: Sendable {
             guard filters.allSatisfy({ value($0.name) == $0.value }) else { continue }
             let values = keyAttributes.map(value)
             let index: Int
-            if let existing = cellIndex[values] { index = existing } else {
+            if let existing = cellIndex[values] {
+                index = existing
+            } else {
                 index = planned.count
                 cellIndex[values] = index
                 planned.append(PlannedCell(values: values))
@@ -176,11 +190,14 @@ public struct ModelEngine: Sendable {
         // Levels, groups and their counts (all public: counts of atoms).
         let levels = categorical.indices.map { t in Set(planned.map { $0.values[t] }).sorted() }
         for (t, term) in categorical.enumerated() where levels[t].count < 2 {
-            throw AggregationError(.invalidQuery, "the term \(term) has one value among the matching records; drop it "
-                                   + "or widen --where")
+            throw AggregationError(
+                .invalidQuery,
+                "the term \(term) has one value among the matching records; drop it "
+                    + "or widen --where")
         }
         if let contrast = spec.contrast, let t = categorical.firstIndex(of: contrast), levels[t].count != 2 {
-            throw AggregationError(.invalidQuery, "--contrast \(contrast) needs exactly two levels; it has \(levels[t].count)")
+            throw AggregationError(
+                .invalidQuery, "--contrast \(contrast) needs exactly two levels; it has \(levels[t].count)")
         }
         let levelIndex = levels.map { Dictionary(uniqueKeysWithValues: $0.enumerated().map { ($1, $0) }) }
         let groups = spec.random.map { _ in Set(planned.map { $0.values[categorical.count] }).sorted() } ?? []
@@ -189,11 +206,13 @@ public struct ModelEngine: Sendable {
         var pairCounts: [[[Int]]] = []
         for a in categorical.indices {
             for b in categorical.indices where b > a {
-                pairCounts.append([[Int]](repeating: [Int](repeating: 0, count: levels[b].count), count: levels[a].count))
+                pairCounts.append(
+                    [[Int]](repeating: [Int](repeating: 0, count: levels[b].count), count: levels[a].count))
             }
         }
         var groupCounts = [Int](repeating: 0, count: groups.count)
-        var groupLevelCounts = [[[Int]]](repeating: levels.map { [Int](repeating: 0, count: $0.count) }, count: groups.count)
+        var groupLevelCounts = [[[Int]]](
+            repeating: levels.map { [Int](repeating: 0, count: $0.count) }, count: groups.count)
         var cellLevel: [[Int]] = []  // per cell: level index per term
         var cellGroup: [Int] = []
         for cell in planned {
@@ -220,13 +239,17 @@ public struct ModelEngine: Sendable {
         if policy.modelLevelK {
             for (t, term) in categorical.enumerated() {
                 if let l = levelCounts[t].firstIndex(where: { $0 < k }) {
-                    try refuse("MODEL-LEVEL-K", "the level \(term)=\(levels[t][l]) has \(levelCounts[t][l]) records; every "
-                               + "level needs at least \(k): merge or drop the term, or widen --where")
+                    try refuse(
+                        "MODEL-LEVEL-K",
+                        "the level \(term)=\(levels[t][l]) has \(levelCounts[t][l]) records; every "
+                            + "level needs at least \(k): merge or drop the term, or widen --where")
                 }
             }
             if let random = spec.random, let g = groupCounts.firstIndex(where: { $0 < k }) {
-                try refuse("MODEL-LEVEL-K", "the group \(random)=\(groups[g]) has \(groupCounts[g]) records; every "
-                           + "random group needs at least \(k): group by a coarser attribute or widen --where")
+                try refuse(
+                    "MODEL-LEVEL-K",
+                    "the group \(random)=\(groups[g]) has \(groupCounts[g]) records; every "
+                        + "random group needs at least \(k): group by a coarser attribute or widen --where")
             }
         }
         if n < k {
@@ -236,32 +259,41 @@ public struct ModelEngine: Sendable {
         let columns = categoricalColumns + numeric.count
         if policy.modelRefusesSaturated {
             if columns >= n {
-                try refuse("MODEL-SATURATED", "the model has \(columns) columns for \(n) records (saturated): drop terms "
-                           + "or widen --where")
+                try refuse(
+                    "MODEL-SATURATED",
+                    "the model has \(columns) columns for \(n) records (saturated): drop terms "
+                        + "or widen --where")
             }
             let rank = Self.categoricalRank(total: n, levelCounts: levelCounts, pairCounts: pairCounts)
             if rank < categoricalColumns {
-                try refuse("MODEL-SATURATED", "the categorical terms \(categorical.joined(separator: ", ")) are collinear "
-                           + "among the matching records (X'X is singular; e.g. a school attribute next to school): "
-                           + "drop one")
+                try refuse(
+                    "MODEL-SATURATED",
+                    "the categorical terms \(categorical.joined(separator: ", ")) are collinear "
+                        + "among the matching records (X'X is singular; e.g. a school attribute next to school): "
+                        + "drop one")
             }
         }
         if n - columns < policy.modelMinDF {
-            try refuse("MODEL-DF", "the model leaves \(n - columns) residual degrees of freedom (\(n) records, \(columns) "
-                       + "columns); MODEL-DF needs at least \(policy.modelMinDF): drop terms or widen --where")
+            try refuse(
+                "MODEL-DF",
+                "the model leaves \(n - columns) residual degrees of freedom (\(n) records, \(columns) "
+                    + "columns); MODEL-DF needs at least \(policy.modelMinDF): drop terms or widen --where")
         }
 
         // Overflow is ruled out before any sum: every block holds at most n records.
         guard layout.canSum(count: n, key: key) else {
-            throw AggregationError(.overflow, "\(n) records could overflow the vault's \(layout.slotBits)-bit slots; the "
-                                   + "vault needs a wider slot layout")
+            throw AggregationError(
+                .overflow,
+                "\(n) records could overflow the vault's \(layout.slotBits)-bit slots; the "
+                    + "vault needs a wider slot layout")
         }
 
         // Sum every cell's ciphertexts, then combine cells into the released blocks.
         let sumStarted = Date()
-        let cellSums = try sumCells(planned, layout: layout,
-                                    filter: QueryEngine.pushdownFilter(spec.filters, schools: schools, schema: schema),
-                                    progress: progress)
+        let cellSums = try sumCells(
+            planned, layout: layout,
+            filter: QueryEngine.pushdownFilter(spec.filters, schools: schools, schema: schema),
+            progress: progress)
         let sumSeconds = Date().timeIntervalSince(sumStarted)
         struct PlannedBlock {
             var key: String
@@ -285,7 +317,8 @@ public struct ModelEngine: Sendable {
             if spec.random != nil { blocks[groupBlockStart + cellGroup[c]].cells.append(c) }
         }
         let releaseCells = blocks.map { block in
-            ReleaseCell(key: block.key, recordCount: block.count, atoms: block.cells.flatMap { planned[$0].atoms }.sorted())
+            ReleaseCell(
+                key: block.key, recordCount: block.count, atoms: block.cells.flatMap { planned[$0].atoms }.sorted())
         }
         let blockSums: [[Ciphertext]] = try blocks.map { block throws(AggregationError) in
             try (0..<layout.ciphertextCount).map { (c) throws(AggregationError) -> Ciphertext in
@@ -308,93 +341,114 @@ public struct ModelEngine: Sendable {
         var auditSeconds = 0.0
         var finished: ModelRelease? = nil
         do {
-            try vault.recordRelease(id: releaseID, queryJSON: specJSON, details: [
-                "query_sha256": Hex.encode(SHA256.hash(Array(specJSON.utf8))),
-                "matched_records": String(n),
-                "policy": "\(policy.id)@\(policy.version)",
-                "release_kind": "model",
-            ], decide: { prior in
-                // DIFF-GUARD: no block differs from an earlier released cell by 1 … threshold − 1 records.
-                if policy.differencingGuard {
-                    var earlier: [ReleaseCell] = []
-                    try prior.forEachCell { earlier.append($0.cell) }
-                    let unknown = Set(earlier.flatMap(\.atoms)).subtracting(atomSize.keys)
-                    let sizes = atomSize.merging(try prior.atomSizes(unknown)) { a, _ in a }
-                    let size = { (id: Int64) in sizes[id] ?? 0 }
-                    for (block, cell) in zip(blocks, releaseCells) {
-                        let candidate = Suppression.Candidate(values: [block.key], atoms: cell.atoms, count: cell.recordCount)
-                        if earlier.contains(where: { Suppression.isDifferencing(
-                            candidate, $0, size: size, k: policy.differencingThreshold) }) {
-                            throw AggregationError(
-                                .refused, "the records of the model's block \(Self.describe(block.key)) differ from an "
-                                + "earlier release by fewer than \(policy.differencingThreshold) records: change --where "
-                                + "or the terms", rule: Suppression.differencing)
+            try vault.recordRelease(
+                id: releaseID, queryJSON: specJSON,
+                details: [
+                    "query_sha256": Hex.encode(SHA256.hash(Array(specJSON.utf8))),
+                    "matched_records": String(n),
+                    "policy": "\(policy.id)@\(policy.version)",
+                    "release_kind": "model",
+                ],
+                decide: { prior in
+                    // DIFF-GUARD: no block differs from an earlier released cell by 1 … threshold − 1 records.
+                    if policy.differencingGuard {
+                        var earlier: [ReleaseCell] = []
+                        try prior.forEachCell { earlier.append($0.cell) }
+                        let unknown = Set(earlier.flatMap(\.atoms)).subtracting(atomSize.keys)
+                        let sizes = atomSize.merging(try prior.atomSizes(unknown)) { a, _ in a }
+                        let size = { (id: Int64) in sizes[id] ?? 0 }
+                        for (block, cell) in zip(blocks, releaseCells) {
+                            let candidate = Suppression.Candidate(
+                                values: [block.key], atoms: cell.atoms, count: cell.recordCount)
+                            if earlier.contains(where: {
+                                Suppression.isDifferencing(
+                                    candidate, $0, size: size, k: policy.differencingThreshold)
+                            }) {
+                                throw AggregationError(
+                                    .refused,
+                                    "the records of the model's block \(Self.describe(block.key)) differ from an "
+                                        + "earlier release by fewer than \(policy.differencingThreshold) records: "
+                                        + "change --where or the terms", rule: Suppression.differencing)
+                            }
                         }
                     }
-                }
-                // K-MIN backs MODEL-LEVEL-K for every block, whatever the policy says about models.
-                if let small = releaseCells.firstIndex(where: { $0.recordCount < k }) {
-                    throw AggregationError(.refused, "the model's block \(Self.describe(blocks[small].key)) has "
-                                           + "\(releaseCells[small].recordCount) records; K-MIN needs at least \(k)",
-                                           rule: Suppression.kMin)
-                }
-                // LIN-AUDIT: every block is a released row, admitted in order against everything released so far.
-                var auditState: StoredAuditState? = nil
-                if policy.linearAudit {
-                    let auditStarted = Date()
-                    var (audit, releases) = try LinearAudit.current(prior, k: k)
-                    for (block, cell) in zip(blocks, releaseCells) {
-                        let verdict = audit.admit(LinearAudit.Cell(atoms: cell.atoms.map { (id: $0, records: atomSize[$0] ?? 0) }))
-                        guard verdict.admits else {
-                            throw AggregationError(
-                                .refused, "with earlier releases, the model's block \(Self.describe(block.key)) would "
-                                + "determine a total of fewer than \(k) records"
-                                + (verdict == .undecided ? " (or the audit could not rule it out)" : "")
-                                + ": change --where, the terms or --random", rule: Suppression.linearAudit)
-                        }
+                    // K-MIN backs MODEL-LEVEL-K for every block, whatever the policy says about models.
+                    if let small = releaseCells.firstIndex(where: { $0.recordCount < k }) {
+                        throw AggregationError(
+                            .refused,
+                            "the model's block \(Self.describe(blocks[small].key)) has "
+                                + "\(releaseCells[small].recordCount) records; K-MIN needs at least \(k)",
+                            rule: Suppression.kMin)
                     }
-                    let bytes = audit.serialized()
-                    auditState = StoredAuditState(k: k, prime: audit.prime, releases: releases + 1, lastLogIndex: 0,
-                                                  bytes: bytes)
-                    auditSeconds = Date().timeIntervalSince(auditStarted)
-                }
-                return ReleaseDecision(cells: releaseCells, details: ["blocks": String(blocks.count)],
-                                       auditState: auditState, privacyCostNano: 0)
-            }, sealStoring: { logIndex, time, _ in
-                var fresh: [ModelRelease.Block] = []
-                for (block, sums) in zip(blocks, blockSums) {
-                    var texts: [String] = []
-                    for sum in sums {
-                        do { texts.append(try key.rerandomize(sum).value.decimalString) } catch {
-                            throw AggregationError(.storage, "re-randomising a sum failed: \(error)")
+                    // LIN-AUDIT: every block is a released row, admitted in order against everything released so far.
+                    var auditState: StoredAuditState? = nil
+                    if policy.linearAudit {
+                        let auditStarted = Date()
+                        var (audit, releases) = try LinearAudit.current(prior, k: k)
+                        for (block, cell) in zip(blocks, releaseCells) {
+                            let verdict = audit.admit(
+                                LinearAudit.Cell(atoms: cell.atoms.map { (id: $0, records: atomSize[$0] ?? 0) }))
+                            guard verdict.admits else {
+                                throw AggregationError(
+                                    .refused,
+                                    "with earlier releases, the model's block \(Self.describe(block.key)) would "
+                                        + "determine a total of fewer than \(k) records"
+                                        + (verdict == .undecided ? " (or the audit could not rule it out)" : "")
+                                        + ": change --where, the terms or --random", rule: Suppression.linearAudit)
+                            }
                         }
+                        let bytes = audit.serialized()
+                        auditState = StoredAuditState(
+                            k: k, prime: audit.prime, releases: releases + 1, lastLogIndex: 0,
+                            bytes: bytes)
+                        auditSeconds = Date().timeIntervalSince(auditStarted)
                     }
-                    fresh.append(ModelRelease.Block(count: block.count, sums: texts))
-                }
-                var levelBlocks: [[ModelRelease.Block]] = []
-                for (t, start) in levelBlockStart.enumerated() {
-                    levelBlocks.append(Array(fresh[start..<(start + levels[t].count)]))
-                }
-                let release = ModelRelease(
-                    format: ModelRelease.formatTag, id: releaseID, vault: vault.descriptor.vaultID, keyID: key.keyID,
-                    model: ModelSpec(formula: formula.text, filters: spec.filters, random: spec.random,
-                                     contrast: spec.contrast),
-                    policy: policy.reference, created: time, logIndex: logIndex, scale: schema.scale,
-                    layout: layout.releaseLayout, numeric: ["score"] + numeric,
-                    categorical: zip(categorical, levels).map { ModelRelease.Term(name: $0, levels: $1) },
-                    total: fresh[0], levels: levelBlocks, pairCounts: pairCounts,
-                    random: spec.random.map { name in
-                        ModelRelease.Random(name: name, groups: groups, blocks: Array(fresh[groupBlockStart...]),
-                                            levelCounts: groupLevelCounts)
-                    })
-                let bytes: Data
-                do { bytes = try release.jsonData() } catch { throw AggregationError(.storage, "the release cannot be encoded") }
-                try deliver(release)
-                finished = release
-                return (["release_sha256": Hex.encode(SHA256.hash(Array(bytes)))], Array(bytes))
-            })
+                    return ReleaseDecision(
+                        cells: releaseCells, details: ["blocks": String(blocks.count)],
+                        auditState: auditState, privacyCostNano: 0)
+                },
+                sealStoring: { logIndex, time, _ in
+                    var fresh: [ModelRelease.Block] = []
+                    for (block, sums) in zip(blocks, blockSums) {
+                        var texts: [String] = []
+                        for sum in sums {
+                            do { texts.append(try key.rerandomize(sum).value.decimalString) } catch {
+                                throw AggregationError(.storage, "re-randomising a sum failed: \(error)")
+                            }
+                        }
+                        fresh.append(ModelRelease.Block(count: block.count, sums: texts))
+                    }
+                    var levelBlocks: [[ModelRelease.Block]] = []
+                    for (t, start) in levelBlockStart.enumerated() {
+                        levelBlocks.append(Array(fresh[start..<(start + levels[t].count)]))
+                    }
+                    let release = ModelRelease(
+                        format: ModelRelease.formatTag, id: releaseID, vault: vault.descriptor.vaultID,
+                        keyID: key.keyID,
+                        model: ModelSpec(
+                            formula: formula.text, filters: spec.filters, random: spec.random,
+                            contrast: spec.contrast),
+                        policy: policy.reference, created: time, logIndex: logIndex, scale: schema.scale,
+                        layout: layout.releaseLayout, numeric: ["score"] + numeric,
+                        categorical: zip(categorical, levels).map { ModelRelease.Term(name: $0, levels: $1) },
+                        total: fresh[0], levels: levelBlocks, pairCounts: pairCounts,
+                        random: spec.random.map { name in
+                            ModelRelease.Random(
+                                name: name, groups: groups, blocks: Array(fresh[groupBlockStart...]),
+                                levelCounts: groupLevelCounts)
+                        })
+                    let bytes: Data
+                    do { bytes = try release.jsonData() } catch {
+                        throw AggregationError(.storage, "the release cannot be encoded")
+                    }
+                    try deliver(release)
+                    finished = release
+                    return (["release_sha256": Hex.encode(SHA256.hash(Array(bytes)))], Array(bytes))
+                })
         } catch let error as AggregationError {
-            if error.code == .refused, let rule = error.rule { try logRefusal(specJSON, rule: rule, reason: error.message) }
+            if error.code == .refused, let rule = error.rule {
+                try logRefusal(specJSON, rule: rule, reason: error.message)
+            }
             throw error
         } catch let error as StoreError {
             throw AggregationError(.storage, error.message)
@@ -402,8 +456,9 @@ public struct ModelEngine: Sendable {
             throw AggregationError(.storage, "the release was not recorded: \(error)")
         }
         guard let release = finished else { throw AggregationError(.storage, "the release was not built") }
-        return Outcome(release: release, matchedRecords: n, cells: planned.count,
-                       seconds: Date().timeIntervalSince(started), sumSeconds: sumSeconds, auditSeconds: auditSeconds)
+        return Outcome(
+            release: release, matchedRecords: n, cells: planned.count,
+            seconds: Date().timeIntervalSince(started), sumSeconds: sumSeconds, auditSeconds: auditSeconds)
     }
 
     /// `sex=M` from a block key `model:sex=M`.
@@ -455,9 +510,10 @@ public struct ModelEngine: Sendable {
 
     /// Sums every planned cell's ciphertexts on all cores: `result[cell · ciphertextCount + c]` is the cell's sum of
     /// the records' ciphertext c. Checks that each cell got exactly the records its atoms hold.
-    private func sumCells(_ planned: [PlannedCell], layout: ModelLayout, filter: RecordFilter,
-                          progress: (Int) -> Void) throws(AggregationError) -> [Int: Ciphertext]
-    {
+    private func sumCells(
+        _ planned: [PlannedCell], layout: ModelLayout, filter: RecordFilter,
+        progress: (Int) -> Void
+    ) throws(AggregationError) -> [Int: Ciphertext] {
         var cellOfAtom: [Int32] = []
         for (index, cell) in planned.enumerated() {
             for atom in cell.atoms {
@@ -471,11 +527,15 @@ public struct ModelEngine: Sendable {
         let perRecord = layout.ciphertextCount
         let summer = ParallelCellSummer(key: key, workers: max(1, workers))
         do {
-            try vault.forEachRecordChunk(matching: filter, width: key.ciphertextByteCount,
-                                         allCiphertexts: perRecord > 1) { chunk in
+            try vault.forEachRecordChunk(
+                matching: filter, width: key.ciphertextByteCount,
+                allCiphertexts: perRecord > 1
+            ) { chunk in
                 guard chunk.perRecord == perRecord else {
-                    throw AggregationError(.storage, "the scan returned \(chunk.perRecord) ciphertexts a record, not "
-                                           + "\(perRecord)")
+                    throw AggregationError(
+                        .storage,
+                        "the scan returned \(chunk.perRecord) ciphertexts a record, not "
+                            + "\(perRecord)")
                 }
                 let width = chunk.width
                 var selected: [Int32] = []
@@ -497,11 +557,14 @@ public struct ModelEngine: Sendable {
                     for c in 0..<perRecord { selected.append(cell * Int32(perRecord) + Int32(c)) }
                     summed[Int(cell)] += 1
                     if copying {
-                        bytes.append(contentsOf: chunk.ciphertexts[(i * width * perRecord)..<((i + 1) * width * perRecord)])
+                        bytes.append(
+                            contentsOf: chunk.ciphertexts[(i * width * perRecord)..<((i + 1) * width * perRecord)])
                     }
                 }
                 read += selected.count / perRecord
-                if !selected.isEmpty { summer.submit(ciphertexts: copying ? bytes : chunk.ciphertexts, cells: selected) }
+                if !selected.isEmpty {
+                    summer.submit(ciphertexts: copying ? bytes : chunk.ciphertexts, cells: selected)
+                }
                 progress(read)
             }
         } catch let error as StoreError {
@@ -513,7 +576,8 @@ public struct ModelEngine: Sendable {
         }
         let sums: [Int: Ciphertext]
         do { sums = try summer.finish() } catch {
-            throw AggregationError(.storage, "a stored ciphertext is invalid (\(error.message)); run `eduvault vault check`")
+            throw AggregationError(
+                .storage, "a stored ciphertext is invalid (\(error.message)); run `eduvault vault check`")
         }
         for (index, cell) in planned.enumerated() where summed[index] != cell.count {
             throw AggregationError(.storage, "the stored records do not match their atoms; run `eduvault vault check`")
@@ -543,8 +607,10 @@ struct ModelLayout {
 
     init(schema: Schema, keyBits: Int) throws(AggregationError) {
         guard schema.slotCount == 2 else {
-            throw AggregationError(.invalidQuery, "this vault's schema packs the score alone (slot_count 1); models need "
-                                   + "Σx² too")
+            throw AggregationError(
+                .invalidQuery,
+                "this vault's schema packs the score alone (slot_count 1); models need "
+                    + "Σx² too")
         }
         let moments: MomentLayout
         do { moments = try schema.momentLayout(keyBits: keyBits) } catch {
@@ -572,16 +638,18 @@ struct ModelLayout {
     var ciphertextCount: Int { moments.ciphertextCount }
 
     var releaseLayout: ModelRelease.Layout {
-        ModelRelease.Layout(slotBits: moments.slotBits,
-                            slotsPerCiphertext: ciphertextCount == 1 ? MomentLayout.firstCiphertextSlots
-                                : max(MomentLayout.firstCiphertextSlots, moments.slotsPerCiphertext),
-                            ciphertextCount: ciphertextCount, products: products)
+        ModelRelease.Layout(
+            slotBits: moments.slotBits,
+            slotsPerCiphertext: ciphertextCount == 1
+                ? MomentLayout.firstCiphertextSlots
+                : max(MomentLayout.firstCiphertextSlots, moments.slotsPerCiphertext),
+            ciphertextCount: ciphertextCount, products: products)
     }
 
     /// Whether sums of `count` records fit every slot (and every packed plaintext stays a positive encoding).
     func canSum(count: Int, key: PublicKey) -> Bool {
         guard let widest = try? SlotLayout(slotBits: moments.slotBits, slotCount: releaseLayout.slotsPerCiphertext),
-              widest.fits(key)
+            widest.fits(key)
         else { return false }
         return moments.canSum(count: count)
     }

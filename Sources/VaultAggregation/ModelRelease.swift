@@ -67,8 +67,10 @@ public struct ModelRelease: Sendable, Codable, Equatable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case slotBits = "slot_bits", slotsPerCiphertext = "slots_per_ciphertext"
-            case ciphertextCount = "ciphertext_count", products
+            case slotBits = "slot_bits"
+            case slotsPerCiphertext = "slots_per_ciphertext"
+            case ciphertextCount = "ciphertext_count"
+            case products
         }
     }
 
@@ -108,13 +110,18 @@ public struct ModelRelease: Sendable, Codable, Equatable {
             self.levelCounts = levelCounts
         }
 
-        enum CodingKeys: String, CodingKey { case name, groups, blocks, levelCounts = "level_counts" }
+        enum CodingKeys: String, CodingKey {
+            case name, groups, blocks
+            case levelCounts = "level_counts"
+        }
     }
 
     /// Makes a model release (the engine does; tests and tools too).
-    public init(format: String, id: String, vault: String, keyID: String, model: ModelSpec, policy: PolicyReference,
-                created: String, logIndex: Int64, scale: Int, layout: Layout, numeric: [String], categorical: [Term],
-                total: Block, levels: [[Block]], pairCounts: [[[Int]]], random: Random?) {
+    public init(
+        format: String, id: String, vault: String, keyID: String, model: ModelSpec, policy: PolicyReference,
+        created: String, logIndex: Int64, scale: Int, layout: Layout, numeric: [String], categorical: [Term],
+        total: Block, levels: [[Block]], pairCounts: [[[Int]]], random: Random?
+    ) {
         self.format = format
         self.id = id
         self.vault = vault
@@ -134,8 +141,14 @@ public struct ModelRelease: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, id, vault, keyID = "key_id", model, policy, created, logIndex = "log_index", scale, layout
-        case numeric, categorical, total, levels, pairCounts = "pair_counts", random
+        case format, id, vault
+        case keyID = "key_id"
+        case model, policy, created
+        case logIndex = "log_index"
+        case scale, layout
+        case numeric, categorical, total, levels
+        case pairCounts = "pair_counts"
+        case random
     }
 
     /// Every block in release order: the total, each level of each term, each random group.

@@ -31,9 +31,10 @@ public struct ModelSpec: Sendable, Codable, Equatable {
     public init(model: String, whereClauses: [String], random: String?, contrast: String?) throws(AggregationError) {
         let filters = try Query(byList: "", whereClauses: whereClauses, contrast: nil).filters
         let formula = try ModelSpec.parseFormula(model)
-        self.init(formula: formula.text, filters: filters,
-                  random: random?.trimmingCharacters(in: .whitespaces).lowercased().nilIfEmpty,
-                  contrast: contrast?.trimmingCharacters(in: .whitespaces).nilIfEmpty)
+        self.init(
+            formula: formula.text, filters: filters,
+            random: random?.trimmingCharacters(in: .whitespaces).lowercased().nilIfEmpty,
+            contrast: contrast?.trimmingCharacters(in: .whitespaces).nilIfEmpty)
     }
 }
 
@@ -42,10 +43,14 @@ extension ModelSpec {
     ///
     /// - Throws: ``AggregationError`` `.invalidQuery` naming what is wrong.
     static func parseFormula(_ text: String) throws(AggregationError) -> ModelFormula {
-        guard text.utf8.count <= 4_000 else { throw AggregationError(.invalidQuery, "--model: the formula is too long") }
+        guard text.utf8.count <= 4_000 else {
+            throw AggregationError(.invalidQuery, "--model: the formula is too long")
+        }
         do { return try ModelFormula.parse(text) } catch {
-            throw AggregationError(.invalidQuery, "--model: \(error.message) (write it like "
-                                   + "\"score ~ program + region + prior_score\")")
+            throw AggregationError(
+                .invalidQuery,
+                "--model: \(error.message) (write it like "
+                    + "\"score ~ program + region + prior_score\")")
         }
     }
 

@@ -24,25 +24,33 @@ struct ModelTests {
                 for residence in ["rural", "urban"] {
                     for _ in 0..<perCell {
                         i += 1
-                        records.append(PlainRecord(school: school, student: "st\(i)", subject: "math",
-                                                   score: (i * 37) % 1001, attributes: ["sex": sex, "residence": residence]))
+                        records.append(
+                            PlainRecord(
+                                school: school, student: "st\(i)", subject: "math",
+                                score: (i * 37) % 1001, attributes: ["sex": sex, "residence": residence]))
                     }
                 }
             }
         }
         for j in 0..<extraSchool {
-            records.append(PlainRecord(school: "V", student: "x\(j)", subject: "math", score: 400 + j,
-                                       attributes: ["sex": j % 2 == 0 ? "M" : "F", "residence": "rural"]))
+            records.append(
+                PlainRecord(
+                    school: "V", student: "x\(j)", subject: "math", score: 400 + j,
+                    attributes: ["sex": j % 2 == 0 ? "M" : "F", "residence": "rural"]))
         }
-        var schools = ["S": ["region": "rural", "program": "yes"], "T": ["region": "urban", "program": "no"],
-                       "U": ["region": "rural", "program": "no"]]
+        var schools = [
+            "S": ["region": "rural", "program": "yes"], "T": ["region": "urban", "program": "no"],
+            "U": ["region": "rural", "program": "no"],
+        ]
         if extraSchool > 0 { schools["V"] = ["region": "urban", "program": "no"] }
         return try await TestVault(
             schools: schools,
             records: records, policyYAML: policy)
     }
 
-    func expectRefusal(_ vault: TestVault, _ spec: ModelSpec, rule: String, sourceLocation: SourceLocation = #_sourceLocation)
+    func expectRefusal(
+        _ vault: TestVault, _ spec: ModelSpec, rule: String, sourceLocation: SourceLocation = #_sourceLocation
+    )
         throws
     {
         let before = try vault.vault.auditEntries().count
@@ -54,8 +62,9 @@ struct ModelTests {
         }
         let entries = try vault.vault.auditEntries()
         #expect(entries.count == before + 1, sourceLocation: sourceLocation)
-        #expect(entries.last?.kind.rawValue == "query.refused" && entries.last?.details["rule"] == rule,
-                sourceLocation: sourceLocation)
+        #expect(
+            entries.last?.kind.rawValue == "query.refused" && entries.last?.details["rule"] == rule,
+            sourceLocation: sourceLocation)
     }
 
     @Test("Block sums are exact: the total, every level and every group equal the plaintext sums")
@@ -85,11 +94,15 @@ struct ModelTests {
             #expect(block.product("y2")?.decimalString == String(expected.2))
         }
         check(decrypted.total, truth { _ in true })
-        for (l, level) in ["F", "M"].enumerated() { check(decrypted.levels[0][l], truth { $0.attributes["sex"] == level }) }
+        for (l, level) in ["F", "M"].enumerated() {
+            check(decrypted.levels[0][l], truth { $0.attributes["sex"] == level })
+        }
         for (l, level) in ["rural", "urban"].enumerated() {
             check(decrypted.levels[1][l], truth { $0.attributes["residence"] == level })
         }
-        for (l, level) in ["no", "yes"].enumerated() { check(decrypted.levels[2][l], truth { program[$0.schoolID] == level }) }
+        for (l, level) in ["no", "yes"].enumerated() {
+            check(decrypted.levels[2][l], truth { program[$0.schoolID] == level })
+        }
         for (g, school) in ["S", "T", "U"].enumerated() { check(decrypted.groups[g], truth { $0.schoolID == school }) }
         // Public counts: sex × residence is 36 each; program × sex is 24 (yes) and 48 (no).
         #expect(release.pairCounts[0] == [[36, 36], [36, 36]])
@@ -106,8 +119,10 @@ struct ModelTests {
     @Test("The response must be score; unknown terms, a random record attribute and a one-level term are refused")
     func malformed() async throws {
         let vault = try await makeVault()
-        for (formula, random) in [("prior ~ sex", nil), ("score ~ shoe_size", nil), ("score ~ sex", "residence"),
-                                  ("score ~ school", "school")] as [(String, String?)] {
+        for (formula, random) in [
+            ("prior ~ sex", nil), ("score ~ shoe_size", nil), ("score ~ sex", "residence"),
+            ("score ~ school", "school"),
+        ] as [(String, String?)] {
             #expect(throws: AggregationError.self) {
                 try ModelEngine(vault: vault.vault).run(ModelSpec(formula: formula, random: random))
             }
@@ -119,8 +134,9 @@ struct ModelTests {
 
     @Test("MODEL-DP: a differential-privacy vault releases no model")
     func modelDP() async throws {
-        let dp = try String(contentsOf: TestVault.root.appendingPathComponent("Policies/differential-privacy.yaml"),
-                            encoding: .utf8)
+        let dp = try String(
+            contentsOf: TestVault.root.appendingPathComponent("Policies/differential-privacy.yaml"),
+            encoding: .utf8)
         let vault = try await makeVault(policy: dp)
         try expectRefusal(vault, ModelSpec(formula: "score ~ sex"), rule: "MODEL-DP")
         let exact = try await makeVault()
@@ -166,47 +182,58 @@ struct ModelTests {
     func lateBatchVault(policy: String?) async throws -> TestVault {
         let vault = try await makeVault(policy: policy)
         _ = try await vault.ask(Query(by: ["sex"], filters: ["school": "S"]))
-        try await vault.ingest((0..<3).map {
-            PlainRecord(school: "S", student: "late\($0)", subject: "math", score: 900 + $0,
-                        attributes: ["sex": "F", "residence": "rural"])
-        })
+        try await vault.ingest(
+            (0..<3).map {
+                PlainRecord(
+                    school: "S", student: "late\($0)", subject: "math", score: 900 + $0,
+                    attributes: ["sex": "F", "residence": "rural"])
+            })
         return vault
     }
 
     @Test("DIFF-GUARD: a block whose records differ from an earlier released cell by fewer than k is refused")
     func differencing() async throws {
         let vault = try await lateBatchVault(policy: nil)
-        try expectRefusal(vault, ModelSpec(formula: "score ~ residence", filters: ["school": "S", "sex": "F"]),
-                          rule: "DIFF-GUARD")
+        try expectRefusal(
+            vault, ModelSpec(formula: "score ~ residence", filters: ["school": "S", "sex": "F"]),
+            rule: "DIFF-GUARD")
         // Without DIFF-GUARD, LIN-AUDIT still refuses it: the difference is the late batch's 3 records.
         let linearOnly = try Self.defaultPolicy().replacingOccurrences(
-            of: "fewer than threshold records.\n    enabled: true", with: "fewer than threshold records.\n    enabled: false")
+            of: "fewer than threshold records.\n    enabled: true",
+            with: "fewer than threshold records.\n    enabled: false")
         let without = try await lateBatchVault(policy: linearOnly)
-        try expectRefusal(without, ModelSpec(formula: "score ~ residence", filters: ["school": "S", "sex": "F"]),
-                          rule: "LIN-AUDIT")
+        try expectRefusal(
+            without, ModelSpec(formula: "score ~ residence", filters: ["school": "S", "sex": "F"]),
+            rule: "LIN-AUDIT")
     }
 
     @Test("LIN-AUDIT: blocks are audited like cells; with the audit off the disclosive model is released")
     func linearAudit() async throws {
         let neither = try Self.defaultPolicy()
-            .replacingOccurrences(of: "fewer than threshold records.\n    enabled: true",
-                                  with: "fewer than threshold records.\n    enabled: false")
+            .replacingOccurrences(
+                of: "fewer than threshold records.\n    enabled: true",
+                with: "fewer than threshold records.\n    enabled: false")
         let vault = try await lateBatchVault(policy: neither)
         let spec = ModelSpec(formula: "score ~ residence", filters: ["school": "S", "sex": "F"])
         try expectRefusal(vault, spec, rule: "LIN-AUDIT")
-        let off = neither.replacingOccurrences(of: "modulo a prime).\n    enabled: true",
-                                               with: "modulo a prime).\n    enabled: false")
+        let off = neither.replacingOccurrences(
+            of: "modulo a prime).\n    enabled: true",
+            with: "modulo a prime).\n    enabled: false")
         let without = try await lateBatchVault(policy: off)
         _ = try ModelEngine(vault: without.vault).run(spec)
         // And a model's blocks constrain later queries: after the model, the late records' cell is withheld.
         let audited = try await makeVault()
         _ = try ModelEngine(vault: audited.vault).run(ModelSpec(formula: "score ~ residence", filters: ["school": "S"]))
-        try await audited.ingest((0..<3).map {
-            PlainRecord(school: "S", student: "late\($0)", subject: "math", score: 900 + $0,
-                        attributes: ["sex": "F", "residence": "rural"])
-        })
+        try await audited.ingest(
+            (0..<3).map {
+                PlainRecord(
+                    school: "S", student: "late\($0)", subject: "math", score: 900 + $0,
+                    attributes: ["sex": "F", "residence": "rural"])
+            })
         let later = try await audited.ask(Query(by: ["residence"], filters: ["school": "S"]))
-        #expect(later.release.suppressed.map(\.rule) == ["LIN-AUDIT"] || later.release.suppressed.map(\.rule) == ["DIFF-GUARD"])
+        #expect(
+            later.release.suppressed.map(\.rule) == ["LIN-AUDIT"]
+                || later.release.suppressed.map(\.rule) == ["DIFF-GUARD"])
     }
 }
 
@@ -219,18 +246,23 @@ struct ModelReleaseValidationTests {
     static func valid() -> ModelRelease {
         ModelRelease(
             format: ModelRelease.formatTag, id: "abc", vault: "v", keyID: "k",
-            model: ModelSpec(formula: "score ~ sex + residence", filters: ["subject": "math"], random: "school",
-                             contrast: "sex"),
+            model: ModelSpec(
+                formula: "score ~ sex + residence", filters: ["subject": "math"], random: "school",
+                contrast: "sex"),
             policy: PolicyReference(id: "p", version: 4, sha256: "00"), created: "2026-12-05T00:00:00Z", logIndex: 7,
             scale: 1,
-            layout: .init(slotBits: 96, slotsPerCiphertext: 2, ciphertextCount: 1,
-                          products: [.init(name: "y", ciphertext: 0, slot: 0), .init(name: "y2", ciphertext: 0, slot: 1)]),
+            layout: .init(
+                slotBits: 96, slotsPerCiphertext: 2, ciphertextCount: 1,
+                products: [.init(name: "y", ciphertext: 0, slot: 0), .init(name: "y2", ciphertext: 0, slot: 1)]),
             numeric: ["score"],
-            categorical: [.init(name: "sex", levels: ["F", "M"]), .init(name: "residence", levels: ["rural", "urban"])],
+            categorical: [
+                .init(name: "sex", levels: ["F", "M"]), .init(name: "residence", levels: ["rural", "urban"]),
+            ],
             total: block(40), levels: [[block(22), block(18)], [block(25), block(15)]],
             pairCounts: [[[12, 10], [13, 5]]],
-            random: .init(name: "school", groups: ["A", "B"], blocks: [block(20), block(20)],
-                          levelCounts: [[[10, 10], [15, 5]], [[12, 8], [10, 10]]]))
+            random: .init(
+                name: "school", groups: ["A", "B"], blocks: [block(20), block(20)],
+                levelCounts: [[[10, 10], [15, 5]], [[12, 8], [10, 10]]]))
     }
 
     @Test("A consistent model release round-trips")
@@ -245,22 +277,24 @@ struct ModelReleaseValidationTests {
     func tampered(_ which: Int) throws {
         var r = Self.valid()
         switch which {
-        case 0: r.total.count = 41                                    // levels no longer add up
-        case 1: r.levels[0][0].count = 23                             // one level changed
-        case 2: r.pairCounts[0][0][0] = 11                            // pair table off its margins
-        case 3: r.categorical[1].levels = ["urban", "rural"]          // levels out of order
-        case 4: r.total.sums = ["1", "2"]                             // one sum per ciphertext
-        case 5: r.levels[1][1].sums = ["0123"]                        // non-canonical decimal
-        case 6: r.layout.products.removeLast()                        // y² missing
-        case 7: r.layout.products[1].slot = 0                         // two products in one slot
-        case 8: r.random?.levelCounts[0][1] = [14, 6]                 // group level counts off the levels
-        case 9: r.random?.blocks[1].count = 21                        // groups do not add up
-        case 10: r.model.contrast = "school"                          // contrast not a term
-        case 11: r.model.formula = "score ~ sex"                      // terms do not match the formula
-        case 12: r.numeric = ["prior"]                                // response is not score
-        case 13: r.random?.groups = ["B", "A"]                        // groups out of order
+        case 0: r.total.count = 41  // levels no longer add up
+        case 1: r.levels[0][0].count = 23  // one level changed
+        case 2: r.pairCounts[0][0][0] = 11  // pair table off its margins
+        case 3: r.categorical[1].levels = ["urban", "rural"]  // levels out of order
+        case 4: r.total.sums = ["1", "2"]  // one sum per ciphertext
+        case 5: r.levels[1][1].sums = ["0123"]  // non-canonical decimal
+        case 6: r.layout.products.removeLast()  // y² missing
+        case 7: r.layout.products[1].slot = 0  // two products in one slot
+        case 8: r.random?.levelCounts[0][1] = [14, 6]  // group level counts off the levels
+        case 9: r.random?.blocks[1].count = 21  // groups do not add up
+        case 10: r.model.contrast = "school"  // contrast not a term
+        case 11: r.model.formula = "score ~ sex"  // terms do not match the formula
+        case 12: r.numeric = ["prior"]  // response is not score
+        case 13: r.random?.groups = ["B", "A"]  // groups out of order
         case 14: r.format = "eduvault-release-model/9"
-        default: r.categorical[0].levels = ["F"]; r.levels[0] = [Self.block(40)]  // a one-level term
+        default:
+            r.categorical[0].levels = ["F"]
+            r.levels[0] = [Self.block(40)]  // a one-level term
         }
         #expect(throws: AggregationError.self) { try ModelRelease.decode(try r.jsonData()) }
     }
@@ -274,10 +308,12 @@ struct ModelPolicyTests {
         let policy = try Policy.parse(Array(yaml.utf8))
         #expect(policy.version == 4 && policy.modelMinDF == 10 && policy.modelRefusesSaturated && policy.modelLevelK)
         // A policy that predates the model rules (main's v3) gets the defaults.
-        let start = yaml.range(of: "  - id: MODEL-DF")!.lowerBound, end = yaml.range(of: "  - id: ATTR-ALLOW")!.lowerBound
+        let start = yaml.range(of: "  - id: MODEL-DF")!.lowerBound
+        let end = yaml.range(of: "  - id: ATTR-ALLOW")!.lowerBound
         let old = try Policy.parse(Array((String(yaml[..<start]) + String(yaml[end...])).utf8))
         #expect(old.modelMinDF == Policy.defaultModelMinDF && old.modelRefusesSaturated && old.modelLevelK)
-        let custom = try Policy.parse(Array(yaml.replacingOccurrences(of: "min_df_resid: 10", with: "min_df_resid: 30").utf8))
+        let custom = try Policy.parse(
+            Array(yaml.replacingOccurrences(of: "min_df_resid: 10", with: "min_df_resid: 30").utf8))
         #expect(custom.modelMinDF == 30)
         for bad in ["min_df_resid: 0", "min_df_resid: ten"] {
             #expect(throws: PolicyError.self) {
@@ -285,8 +321,12 @@ struct ModelPolicyTests {
             }
         }
         #expect(throws: PolicyError.self) {
-            try Policy.parse(Array(yaml.replacingOccurrences(of: "which are public).\n    enabled: true",
-                                                             with: "which are public).\n    enabled: maybe").utf8))
+            try Policy.parse(
+                Array(
+                    yaml.replacingOccurrences(
+                        of: "which are public).\n    enabled: true",
+                        with: "which are public).\n    enabled: maybe"
+                    ).utf8))
         }
     }
 }

@@ -30,7 +30,8 @@ struct ModelCommandTests {
                 guard a.count == b.count else { return failures.append("\(path): \(a.count) vs \(b.count) items") }
                 for (i, (x, y)) in zip(a, b).enumerated() { compare(x, y, "\(path)[\(i)]") }
             case (let a as NSNumber, let b as NSNumber):
-                let x = a.doubleValue, y = b.doubleValue
+                let x = a.doubleValue
+                let y = b.doubleValue
                 numbers += 1
                 let difference = abs(x - y)
                 let relative = difference == 0 ? 0 : difference / max(abs(x), abs(y))
@@ -51,21 +52,30 @@ struct ModelCommandTests {
     }
 
     /// Runs the analysis through the binary and the reference on `csv`; compares the whole JSON.
-    func check(_ fixture: VaultFixture, model: String, arguments: [String], referenceCSV: String,
-               referenceArguments: [String], name: String) throws -> Comparison {
+    func check(
+        _ fixture: VaultFixture, model: String, arguments: [String], referenceCSV: String,
+        referenceArguments: [String], name: String
+    ) throws -> Comparison {
         let release = fixture.path("\(name).model.json")
-        let analyzed = try CLI.eduvault(["analyze", "--vault", fixture.vault, "--model", model, "--out", release]
-                                        + arguments)
+        let analyzed = try CLI.eduvault(
+            ["analyze", "--vault", fixture.vault, "--model", model, "--out", release]
+                + arguments)
         #expect(analyzed.status == 0, "analyze: \(analyzed.stderr)")
         #expect(analyzed.stdout.contains("model release"), "\(analyzed.stdout)")
-        let decrypted = try CLI.eduvault(["release", "decrypt", "--private-key", Self.privateKey, "--insecure-test-key",
-                                          release, "--format", "json"])
+        let decrypted = try CLI.eduvault([
+            "release", "decrypt", "--private-key", Self.privateKey, "--insecure-test-key",
+            release, "--format", "json",
+        ])
         #expect(decrypted.status == 0, "decrypt: \(decrypted.stderr)")
-        let table = try CLI.eduvault(["release", "decrypt", "--private-key", Self.privateKey, "--insecure-test-key",
-                                      release])
+        let table = try CLI.eduvault([
+            "release", "decrypt", "--private-key", Self.privateKey, "--insecure-test-key",
+            release,
+        ])
         #expect(table.status == 0 && table.stdout.contains("Intercept"), "\(table.stdout)\(table.stderr)")
-        let csvOut = try CLI.eduvault(["release", "decrypt", "--private-key", Self.privateKey, "--insecure-test-key",
-                                       release, "--format", "csv"])
+        let csvOut = try CLI.eduvault([
+            "release", "decrypt", "--private-key", Self.privateKey, "--insecure-test-key",
+            release, "--format", "csv",
+        ])
         #expect(csvOut.status == 0 && csvOut.stdout.contains("Intercept"), "\(csvOut.stderr)")
         let csvPath = try fixture.write("\(name).reference.csv", referenceCSV)
         let python = try CLI.run(CLI.python, [Self.reference.path, csvPath, model] + referenceArguments)
@@ -76,18 +86,25 @@ struct ModelCommandTests {
         comparison.compare(ours, theirs)
         #expect(comparison.failures.isEmpty, "\(name): \(comparison.failures.prefix(20).joined(separator: "\n"))")
         #expect(comparison.numbers > 40)
-        print("[\(name)] \(comparison.numbers) numbers, max relative difference \(comparison.maxRelative) "
-              + "at \(comparison.maxRelativePath) (\(comparison.maxRelativeAboveFloor) among those differing by more than 1e-9)")
+        print(
+            "[\(name)] \(comparison.numbers) numbers, max relative difference \(comparison.maxRelative) "
+                + "at \(comparison.maxRelativePath) (\(comparison.maxRelativeAboveFloor) among those differing "
+                + "by more than 1e-9)"
+        )
         return comparison
     }
 
-    @Test("UCI: G3 on G1 (prior_score), studytime, absences, sex, residence and school; Hedges' g; a random school", arguments: [
-              ("student-mat.csv", "math", "score ~ prior_score + studytime + absences + sex + residence + school", false),
-              ("student-por.csv", "portuguese", "score ~ prior_score + studytime + absences + sex + residence", true),
-          ])
+    @Test(
+        "UCI: G3 on G1 (prior_score), studytime, absences, sex, residence and school; Hedges' g; a random school",
+        arguments: [
+            ("student-mat.csv", "math", "score ~ prior_score + studytime + absences + sex + residence + school", false),
+            ("student-por.csv", "portuguese", "score ~ prior_score + studytime + absences + sex + residence", true),
+        ])
     func uci(file: String, subject: String, model: String, random: Bool) throws {
-        let fixture = try VaultFixture(extra: ["--covariate", "prior_score:0:20", "--covariate", "studytime:0:4",
-                                               "--covariate", "absences:0:93"])
+        let fixture = try VaultFixture(extra: [
+            "--covariate", "prior_score:0:20", "--covariate", "studytime:0:4",
+            "--covariate", "absences:0:93",
+        ])
         defer { fixture.remove() }
         let rows = try UCI.rows(file)
         var reference = "score,prior_score,studytime,absences,sex,residence,school\n"
@@ -98,19 +115,22 @@ struct ModelCommandTests {
             for (i, row) in rows.enumerated() where row["school"] == school {
                 let residence = row["address"] == "U" ? "urban" : "rural"
                 let values = [row["G3"]!, row["G1"]!, row["studytime"]!, row["absences"]!]  // safe: UCI columns
-                csv += "\(school)-\(i),\(subject),\(values[0]),\(row["sex"]!),\(residence),\(values[1]),\(values[2]),\(values[3])\n"
+                csv += "\(school)-\(i),\(subject),\(values[0]),\(row["sex"]!),\(residence),"
+                    + "\(values[1]),\(values[2]),\(values[3])\n"
                 reference += "\(values.joined(separator: ",")),\(row["sex"]!),\(residence),\(school)\n"
             }
             let batch = fixture.path("\(school).batch")
-            let made = try fixture.encrypt(school: school, keys: keys, csv: try fixture.write("\(school).csv", csv),
-                                           output: batch)
+            let made = try fixture.encrypt(
+                school: school, keys: keys, csv: try fixture.write("\(school).csv", csv),
+                output: batch)
             #expect(made.status == 0, "\(made.stderr)")
             batches.append(batch)
         }
         #expect(try fixture.ingest(batches).status == 0)
         let extra = ["--contrast", "sex"] + (random ? ["--random", "school"] : [])
-        _ = try check(fixture, model: model, arguments: extra, referenceCSV: reference, referenceArguments: extra,
-                      name: "uci-\(subject)")
+        _ = try check(
+            fixture, model: model, arguments: extra, referenceCSV: reference, referenceArguments: extra,
+            name: "uci-\(subject)")
     }
 
     @Test("45 generated schools: a random intercept per school (REML), with school and record terms")
@@ -136,7 +156,9 @@ struct ModelCommandTests {
         let text = try String(contentsOf: Self.resources.appendingPathComponent("schools.csv"), encoding: .utf8)
         var lines = text.split(whereSeparator: \.isNewline).map(String.init)
         let header = lines.removeFirst().split(separator: ",").map(String.init)
-        let rows = lines.map { Dictionary(uniqueKeysWithValues: zip(header, $0.split(separator: ",").map(String.init))) }
+        let rows = lines.map {
+            Dictionary(uniqueKeysWithValues: zip(header, $0.split(separator: ",").map(String.init)))
+        }
         // Scores are shifted by +5 (the vault's scores are ≥ 0); the reference sees the same shifted scores.
         func shifted(_ score: String) -> String {
             let tenths = Int((Double(score)! * 10).rounded()) + 50  // safe: the committed CSV has one decimal
@@ -149,28 +171,36 @@ struct ModelCommandTests {
         for school in schools {
             let mine = rows.filter { $0["school"] == school }
             // The data set's region (north, south, east) is a province here; `region` means rural/urban.
-            let keys = try fixture.addSchool(school.uppercased(), ["province=\(mine[0]["region"]!)",
-                                                                   "county=\(mine[0]["sector"]!)"])
+            let keys = try fixture.addSchool(
+                school.uppercased(),
+                [
+                    "province=\(mine[0]["region"]!)",
+                    "county=\(mine[0]["sector"]!)",
+                ])
             var csv = "student_id,subject,score,sex,program,prior_score,studytime,absences\n"
             for (i, row) in mine.enumerated() {
                 let score = shifted(row["score"]!)
-                csv += "\(school)-\(i),math,\(score),\(row["sex"]!),\(row["program"]!),\(row["prior_score"]!),"
+                csv +=
+                    "\(school)-\(i),math,\(score),\(row["sex"]!),\(row["program"]!),\(row["prior_score"]!),"
                     + "\(row["studytime"]!),\(row["absences"]!)\n"
-                reference += "\(score),\(row["prior_score"]!),\(row["studytime"]!),\(row["absences"]!),\(row["sex"]!),"
+                reference +=
+                    "\(score),\(row["prior_score"]!),\(row["studytime"]!),\(row["absences"]!),\(row["sex"]!),"
                     + "\(row["program"]!),\(row["region"]!),\(school.uppercased())\n"
             }
             let batch = fixture.path("\(school).batch")
-            let made = try fixture.encrypt(school: school.uppercased(), keys: keys,
-                                           csv: try fixture.write("\(school).csv", csv), output: batch)
+            let made = try fixture.encrypt(
+                school: school.uppercased(), keys: keys,
+                csv: try fixture.write("\(school).csv", csv), output: batch)
             #expect(made.status == 0, "\(made.stderr)")
             batches.append(batch)
         }
         #expect(schools.count >= 40)
         #expect(try fixture.ingest(batches).status == 0)
         let model = "score ~ prior_score + studytime + absences + sex + program + province"
-        _ = try check(fixture, model: model, arguments: ["--random", "school", "--contrast", "sex"],
-                      referenceCSV: reference, referenceArguments: ["--random", "school", "--contrast", "sex"],
-                      name: "schools-random")
+        _ = try check(
+            fixture, model: model, arguments: ["--random", "school", "--contrast", "sex"],
+            referenceCSV: reference, referenceArguments: ["--random", "school", "--contrast", "sex"],
+            name: "schools-random")
         // The vault logged the release and its audit still verifies.
         let checked = try CLI.eduvault(["vault", "check", "--vault", fixture.vault])
         #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
@@ -184,15 +214,17 @@ struct ModelCommandTests {
         var csv = "student_id,subject,score,sex\n"
         for i in 0..<30 { csv += "s\(i),math,\(50 + i),\(i < 26 ? "F" : "M")\n" }
         let batch = fixture.path("gp.batch")
-        #expect(try fixture.encrypt(school: "GP", keys: keys, csv: try fixture.write("gp.csv", csv), output: batch)
-            .status == 0)
+        #expect(
+            try fixture.encrypt(school: "GP", keys: keys, csv: try fixture.write("gp.csv", csv), output: batch)
+                .status == 0)
         #expect(try fixture.ingest([batch]).status == 0)
         let out = fixture.path("m.json")
         let refused = try CLI.eduvault(["analyze", "--vault", fixture.vault, "--model", "score ~ sex", "--out", out])
         #expect(refused.status != 0)
         let errors = refused.stderr.split(separator: "\n").filter { $0.hasPrefix("Error:") }
-        #expect(errors.count == 1 && errors[0].contains("[rule MODEL-LEVEL-K]") && errors[0].contains("sex=M"),
-                "\(refused.stderr)")
+        #expect(
+            errors.count == 1 && errors[0].contains("[rule MODEL-LEVEL-K]") && errors[0].contains("sex=M"),
+            "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out))
         let response = try CLI.eduvault(["analyze", "--vault", fixture.vault, "--model", "grade ~ sex", "--out", out])
         #expect(response.status != 0 && response.stderr.contains("response must be score"), "\(response.stderr)")

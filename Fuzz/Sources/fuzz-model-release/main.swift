@@ -1,3 +1,4 @@
+import BigNum
 // Model release files (`release decrypt` on a model release): the vault's encrypted block sums and public counts.
 //
 // Path: ModelRelease.decode, then DecryptedModel.decrypt with the fixture key when the release names it, then the
@@ -7,7 +8,6 @@
 // re-encodes to a file that decodes to the same release; decrypted, every block keeps its count and has a value
 // for every product of the layout; the fit fails only with an AggregationError, never a crash.
 import Foundation
-import BigNum
 import FuzzDriver
 import FuzzSupport
 import Paillier
@@ -23,8 +23,9 @@ Fuzz.run { data in
     if let random = release.random {
         Fuzz.require(random.blocks.reduce(0) { $0 + $1.count } == release.total.count, "group counts do not add up")
     }
-    Fuzz.require(release.allBlocks.allSatisfy { $0.sums.count == release.layout.ciphertextCount && $0.count >= 1 },
-                 "a block without one sum per ciphertext")
+    Fuzz.require(
+        release.allBlocks.allSatisfy { $0.sums.count == release.layout.ciphertextCount && $0.count >= 1 },
+        "a block without one sum per ciphertext")
     guard let encoded = try? release.jsonData(), let again = try? ModelRelease.decode(encoded) else {
         return Fuzz.require(false, "the re-encoded model release does not decode")
     }
@@ -34,7 +35,8 @@ Fuzz.run { data in
     let outcome = Fuzz.wait { try await DecryptedModel.decrypt(release, key: key) }
     guard case .success(let decrypted) = outcome else {
         if case .failure(let error) = outcome {
-            Fuzz.require(error is AggregationError, "decrypting failed with a \(type(of: error)), not an AggregationError")
+            Fuzz.require(
+                error is AggregationError, "decrypting failed with a \(type(of: error)), not an AggregationError")
         }
         return
     }
