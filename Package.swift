@@ -19,7 +19,7 @@ let package = Package(
             name: "EduVaultKit",
             targets: [
                 "BigNum", "Primitives", "Paillier", "VaultModel", "VaultPolicy", "VaultAudit", "VaultStore",
-                "VaultAggregation", "VaultAuditor",
+                "VaultAggregation", "VaultAuditor", "VaultStatistics",
             ]
         ),
     ],
@@ -68,9 +68,12 @@ let package = Package(
             dependencies: ["VaultAudit", "VaultPolicy", "VaultModel", "Primitives"],
             swiftSettings: strictSettings
         ),
+        // Pure statistics from exact decrypted sums (issue 12): OLS, type II ANOVA, correlations, Hedges' g, REML
+        // random intercept. Foundation only.
+        .target(name: "VaultStatistics", swiftSettings: strictSettings),
         .target(
             name: "VaultAggregation",
-            dependencies: ["VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "Paillier"],
+            dependencies: ["VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "Paillier", "VaultStatistics"],
             swiftSettings: strictSettings
         ),
         // The application layer: every use case once (encrypt a batch, ingest, query and release, status, check,
@@ -113,7 +116,7 @@ let package = Package(
             name: "EduVaultCLI",
             dependencies: [
                 "Paillier", "VaultModel", "VaultPolicy", "VaultAudit", "VaultStore", "VaultAggregation", "Primitives",
-                "VaultAuditor", "VaultApp", "VaultHTTP", "VaultClient",
+                "VaultAuditor", "VaultApp", "VaultHTTP", "VaultClient", "VaultStatistics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -145,12 +148,27 @@ let package = Package(
             exclude: ["Vectors"],
             swiftSettings: strictSettings
         ),
+        // Numeric covariates and packed products (issue 12's data layer): schema, CSV, school encryption, ingest,
+        // scans, the log's binding of every ciphertext.
+        .testTarget(
+            name: "CovariateTests",
+            dependencies: [
+                "VaultApp", "VaultAggregation", "VaultStore", "VaultModel", "VaultPolicy", "VaultAudit", "Paillier",
+                "BigNum", "Primitives", .product(name: "GRDB", package: "GRDB.swift"),  // tamper tests edit vault.sqlite
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "CLITests",
             dependencies: [
                 "EduVaultCLI", "Paillier", "BigNum", "VaultModel", "Primitives", "eduvault",
                 .product(name: "GRDB", package: "GRDB.swift"),  // audit tests tamper with vault.sqlite
             ],
+            swiftSettings: strictSettings
+        ),
+        // Statistics from sums against statsmodels/scipy on the plaintext (Resources/model_reference.py via .venv).
+        .testTarget(
+            name: "StatisticsTests", dependencies: ["VaultStatistics"], exclude: ["Resources"],
             swiftSettings: strictSettings
         ),
         // The service through Hummingbird's test client: every route × every refusal, limits, fail closed.

@@ -35,7 +35,7 @@ IDENTITIES = {name: load(name + ".key") for name in ("school", "bureau", "audito
 def who(path):
     if path.startswith("/v1/batches") or path.startswith("/v1/receipts"):
         return "school"
-    if path.startswith("/v1/queries") or path.startswith("/v1/releases"):
+    if path.startswith("/v1/queries") or path.startswith("/v1/models") or path.startswith("/v1/releases"):
         return "bureau"
     if path.startswith("/v1/status"):
         return "operator"

@@ -17,7 +17,8 @@ let strictSettings: [SwiftSetting] = [
 /// The decoders fuzzed, each `Sources/fuzz-NAME/main.swift`.
 let targets = [
     "ciphertext", "public-key", "private-key", "sealed-key", "score-csv", "batch", "release", "policy", "descriptor",
-    "signed-note", "audit-log", "lin-audit-state", "school-public-key", "threshold-key", "share", "partial",
+    "signed-note", "audit-log", "lin-audit-state", "school-public-key", "threshold-key", "share", "partial", "schema-file",
+    "model-release", "model-formula",
 ]
 
 let package = Package(

@@ -60,6 +60,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "With --threshold: cells in the timed release.")
     var releaseCells: Int = 24
 
+    @Flag(help: "With --query-records: also time a model release (2 numeric terms, 6 dummies) over the same records, with two covariates in the schema, and report its time next to the query's.")
+    var model = false
+
     @Option(help: "With --query-records: make this many earlier releases (per-school tables) first, so the timed query's LIN-AUDIT works against a history.")
     var priorReleases: Int = 0
 
@@ -227,12 +230,13 @@ struct BenchCommand: AsyncParsableCommand {
     private func runQueryBenchmark(records: Int, key: borrowing PrivateKey) async throws {
         guard (100...10_000_000).contains(records) else { throw CLIError("--query-records must be 100–10000000") }
         guard (0...10_000).contains(priorReleases) else { throw CLIError("--prior-releases must be 0–10000") }
-        let result = try await QueryBenchmark(records: records, bits: bits, priorReleases: priorReleases).run(key: key) { line in
+        let result = try await QueryBenchmark(records: records, bits: bits, priorReleases: priorReleases, model: model)
+            .run(key: key) { line in
             if !json { Terminal.note("  " + line) }
         }
         let cores = availableCores
         let perSecond = Double(records) / result.querySeconds
-        let figures: [(String, Double)] = [
+        var figures: [(String, Double)] = [
             ("query_records", Double(records)), ("query_seconds", result.querySeconds),
             ("query_records_per_s", perSecond), ("query_records_per_s_per_core", perSecond / Double(cores)),
             ("query_cells", Double(result.cells)), ("ingest_records_per_s", result.ingestPerSecond),
@@ -242,16 +246,31 @@ struct BenchCommand: AsyncParsableCommand {
             ("audit_state_bytes", Double(result.auditStateBytes)), ("audit_rank", Double(result.auditRank)),
             ("audit_atoms", Double(result.auditAtoms)),
         ]
+        if model {
+            let ratio = result.modelSeconds / result.querySeconds
+            figures.append(("ciphertexts_per_record", Double(result.ciphertextsPerRecord)))
+            figures.append(("model_seconds", result.modelSeconds))
+            figures.append(("model_cells", Double(result.modelCells)))
+            figures.append(("model_blocks", Double(result.modelBlocks)))
+            figures.append(("model_to_query_ratio", ratio))
+            figures.append(("peak_memory_after_query_bytes", Double(result.peakMemoryAfterQueryBytes)))
+        }
         if json {
             var object: [String: Any] = ["bits": bits, "cores": cores, "verified": result.verified]
             for (k, v) in figures { object[k] = k.hasPrefix("audit_ms") ? (v * 1000).rounded() / 1000 : (v * 100).rounded() / 100 }
+            if model { object["model_verified"] = result.modelVerified }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
             for (k, v) in figures { Terminal.note("  " + k.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%16.2f", v)) }
             Terminal.note("  decrypted sums equal the stored plaintext: \(result.verified ? "yes" : "NO")")
         }
+        if model && !json {
+            Terminal.note("  model (\(QueryBenchmark.modelFormula)) decrypted total equals the plaintext: "
+                          + (result.modelVerified ? "yes" : "NO"))
+        }
         guard result.verified else { throw CLIError("the query's decrypted sums did not match the stored plaintext") }
+        guard result.modelVerified else { throw CLIError("the model's decrypted sums did not match the stored plaintext") }
     }
 
     private func runUtilityBenchmark(key: borrowing PrivateKey) async throws {

@@ -19,6 +19,15 @@ struct QueryBenchmark {
     var schools = 40
     /// Releases made before the timed query (per-school tables), so LIN-AUDIT works against a real history.
     var priorReleases = 0
+    /// Also time a model release over the same records (`--model`): the schema declares two covariates, every
+    /// record carries their packed products, and after the query the vault releases
+    /// `score ~ prior_score + study_hours + sex + residence + subject + region + province` (2 numeric terms, 6
+    /// dummies).
+    var model = false
+
+    /// The benchmark's model: 2 numeric terms and 6 treatment dummies (sex, residence, subject, region: 1 each;
+    /// province: 2).
+    static let modelFormula = "score ~ prior_score + study_hours + sex + residence + subject + region + province"
 
     struct Result {
         var ingestPerSecond: Double
@@ -34,6 +43,14 @@ struct QueryBenchmark {
         var auditAtoms: Int
         var priorSeconds: Double
         var priorAuditSecondsMax: Double
+        /// With `model`: the model release's time, cells, blocks and ciphertexts per record; whether its decrypted
+        /// total equals the plaintext; the peak memory after the query alone.
+        var modelSeconds = 0.0
+        var modelCells = 0
+        var modelBlocks = 0
+        var ciphertextsPerRecord = 1
+        var modelVerified = true
+        var peakMemoryAfterQueryBytes: Int64 = 0
     }
 
     func run(key: borrowing PrivateKey, log: (String) -> Void) async throws -> Result {
@@ -44,7 +61,10 @@ struct QueryBenchmark {
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? fm.removeItem(at: root) }
 
-        let schema = try Schema()
+        let schema = model
+            ? try Schema(covariates: [Schema.Covariate(name: "prior_score", min: 0, max: 1000),
+                                      Schema.Covariate(name: "study_hours", min: 0, max: 400)])
+            : try Schema()
         let policyBytes = Array(DefaultPolicy.yaml.utf8)
         let policy = try Policy.parse(policyBytes)
         let jwk = try JSONDecoder().decode(PaillierPublicJWK.self, from: PaillierJSON.encodePublicKey(pub, kid: "bench"))
@@ -59,6 +79,21 @@ struct QueryBenchmark {
         let scores = (0..<256).map { _ in Int(rng.next() % 1001) }
         let bases = try await pub.encrypt(batch: scores.map { try layout.pack([UInt64($0), UInt64($0 * $0)]) })
         let zeros = try await pub.encrypt(batch: [BigNum](repeating: BigNum(0), count: 64))
+        // With --model: each template's covariates (a prior score near the score, study hours) and its further
+        // ciphertexts (x, x², x·y per covariate and x₁·x₂, packed as the schema's MomentLayout says).
+        let moments = try schema.momentLayout(keyBits: pub.bitCount)
+        let covariates = scores.map { [min(1000, max(0, $0 + Int(rng.next() % 201) - 100)), Int(rng.next() % 401)] }
+        var extras: [[Ciphertext]] = Array(repeating: [], count: 256)
+        if model {
+            for (t, score) in scores.enumerated() {
+                let slots = try moments.slotValues(y: score, x: covariates[t])
+                let packed = try slots.dropFirst().map { values in
+                    try SlotLayout(slotBits: moments.slotBits, slotCount: values.count).pack(values)
+                }
+                extras[t] = try await pub.encrypt(batch: packed)
+            }
+        }
+        var total = (count: 0, products: [BigNum](repeating: BigNum(0), count: moments.products.count))
         let provinces = ["Guangdong", "Sichuan", "Gansu"]
         var expected: [String: (count: Int, sum: Int, sumSquares: Int)] = [:]
 
@@ -80,9 +115,23 @@ struct QueryBenchmark {
                 let subject = r % 2 == 0 ? "math" : "chinese"
                 let sex = (r / 2) % 2 == 0 ? "F" : "M"
                 let c = pub.add(bases[r % 256], zeros[(r / 256) % 64])
+                let extra = try extras[r % 256].enumerated().map { j, e in
+                    try pub.add(e, zeros[(r / 256 + j + 1) % 64]).bytes(width: pub.ciphertextByteCount)
+                }
+                let residence = (r / 4) % 3 == 0 ? "urban" : "rural"
                 try writer.append(BatchRecord(pseudonym: try keys.pseudonym(forStudent: "s\(r)"), subject: subject,
-                                              attributes: ["sex": sex, "term": "2025-1"],
-                                              ciphertext: c.bytes(width: pub.ciphertextByteCount)))
+                                              attributes: ["sex": sex, "term": "2025-1"]
+                                                .merging(model ? ["residence": residence] : [:]) { a, _ in a },
+                                              ciphertext: c.bytes(width: pub.ciphertextByteCount),
+                                              extraCiphertexts: extra))
+                if model {
+                    let values = try moments.slotValues(y: scores[r % 256], x: covariates[r % 256])
+                    total.count += 1
+                    for (p, product) in moments.products.enumerated() {
+                        let (ciphertext, slot) = moments.location(of: product)
+                        total.products[p] = total.products[p] + BigNum(values[ciphertext][slot])
+                    }
+                }
                 let cell = [subject, province, region, sex].joined(separator: "|")
                 let x = scores[r % 256]
                 var e = expected[cell] ?? (0, 0, 0)
@@ -132,11 +181,33 @@ struct QueryBenchmark {
         }
         let size = (try? fm.attributesOfItem(atPath: root.appendingPathComponent("vault/vault.sqlite").path)[.size]
                     as? NSNumber)?.int64Value ?? 0
-        return Result(ingestPerSecond: Double(records) / ingestSeconds, querySeconds: querySeconds,
+        let afterQuery = Self.peakMemory()
+        var modelFigures = (seconds: 0.0, cells: 0, blocks: 0, verified: true)
+        if model {
+            log("releasing the model \(Self.modelFormula) over the same \(records) records")
+            let started = Date()
+            let outcome = try ModelEngine(vault: vault).run(ModelSpec(formula: Self.modelFormula))
+            let seconds = Date().timeIntervalSince(started)
+            let decrypted = try await DecryptedModel.decrypt(outcome.release, key: shared)
+            var verified = decrypted.total.count == total.count
+            for (p, name) in outcome.release.layout.products.map(\.name).enumerated() {
+                verified = verified && decrypted.total.product(name) == total.products[p]
+            }
+            _ = try decrypted.fit()  // the bureau's side works on the release
+            modelFigures = (seconds, outcome.cells, outcome.release.allBlocks.count, verified)
+        }
+        var result = Result(ingestPerSecond: Double(records) / ingestSeconds, querySeconds: querySeconds,
                       cells: outcome.release.cells.count + outcome.release.suppressed.count, databaseBytes: size,
                       peakMemoryBytes: Self.peakMemory(), verified: verified, auditSeconds: outcome.auditSeconds,
                       auditStateBytes: outcome.auditStateBytes, auditRank: outcome.auditRank,
                       auditAtoms: outcome.auditAtoms, priorSeconds: priorSeconds, priorAuditSecondsMax: priorAuditMax)
+        result.modelSeconds = modelFigures.seconds
+        result.modelCells = modelFigures.cells
+        result.modelBlocks = modelFigures.blocks
+        result.ciphertextsPerRecord = model ? moments.ciphertextCount : 1
+        result.modelVerified = modelFigures.verified
+        result.peakMemoryAfterQueryBytes = afterQuery
+        return result
     }
 
     /// VmHWM from /proc/self/status (peak resident memory), or 0 where unavailable.

@@ -7,7 +7,7 @@ enum DefaultPolicy {
     static let yaml = #"""
 # EduVault default policy. Reports cite rules by id; the file's SHA-256 is logged whenever it is loaded.
 id: eduvault-default
-version: 3
+version: 4
 rules:
   - id: K-MIN
     description: Every released cell aggregates at least this many student records.
@@ -26,6 +26,19 @@ rules:
     description: Refuse a cell whose record set differs from an already released cell by fewer than threshold records.
     enabled: true
     threshold: k
+  - id: MODEL-DF
+    description: >-
+      A released model (eduvault analyze) keeps at least this many residual degrees of freedom (n − columns).
+    min_df_resid: 10
+  - id: MODEL-SATURATED
+    description: >-
+      Refuse a saturated model (as many columns as records) or one whose categorical terms make X'X singular
+      (decided from the record counts of every level combination, which are public).
+    enabled: true
+  - id: MODEL-LEVEL-K
+    description: >-
+      Every level of a model's categorical terms and every group of its random effect holds at least k records.
+    enabled: true
   - id: ATTR-ALLOW
     description: Attributes a query may group by.
     attributes: [school, subject, region, province, county, program, grade, term, sex, residence]
@@ -42,7 +55,7 @@ rules:
     roles:
       school: [batch.upload, receipt.read]
       vault: [batch.ingest, query.aggregate, release.publish]
-      bureau: [query.request, release.read, release.decrypt]
+      bureau: [query.request, model.request, release.read, release.decrypt]
       auditor: [log.read, log.verify, release.read, release.verify, status.read]
       operator: [status.read]
 

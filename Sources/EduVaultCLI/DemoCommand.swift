@@ -3,6 +3,7 @@ import BigNum
 import Foundation
 import Paillier
 import VaultAggregation
+import VaultStatistics
 import VaultApp
 import VaultHTTP
 import VaultModel
@@ -117,11 +118,13 @@ struct DemoCommand: AsyncParsableCommand {
             + "\(students) students each with a maths and a Chinese score (synthetic: rural −0.30 SD,\n"
             + "livestream classrooms +0.18 SD maths, +0.23 SD Chinese).")
         try Files.ensureDirectory(path("schools"))
-        let plan = try SampleDataGenerator(schools: schools, students: students, smallSchools: 1, seed: seed)
+        let plan = try SampleDataGenerator(schools: schools, students: students, smallSchools: 1, seed: seed,
+                                           covariates: true)
             .write(to: root.appendingPathComponent("schools"))
 
         say("Vault: create the encrypted store", "SQLite (WAL, synchronous=FULL), policy Policies/default.yaml (k = 10).")
-        try await run(VaultInit.self, ["--vault", path("vault"), "--public-key", path("bureau/public.json")]
+        try await run(VaultInit.self, ["--vault", path("vault"), "--public-key", path("bureau/public.json"),
+                                       "--covariate", "prior_score:0:100"]
                       + (threshold ? ["--threshold", path("bureau/threshold.json")] : []) + insecure)
 
         say("Schools make their keys; the vault registers their public parts",
@@ -140,7 +143,8 @@ struct DemoCommand: AsyncParsableCommand {
         print("   registered \(plan.count) schools")
 
         say("Schools: pseudonymise, encrypt and sign, each on its own machine",
-            "Student ids become HMAC-SHA-256 pseudonyms; each score x is encrypted as one ciphertext holding x and x².")
+            "Student ids become HMAC-SHA-256 pseudonyms; each score x is encrypted as one ciphertext holding x and x²\n"
+            + "(and the prior score p as a second one holding p, p² and p·x, for models).")
         try Files.ensureDirectory(path("batches"))
         for school in plan {
             try await run(SchoolEncrypt.self, [
@@ -158,6 +162,7 @@ struct DemoCommand: AsyncParsableCommand {
             try await run(VaultIngest.self, ["--vault", path("vault")] + plan.map { path("batches/\($0.id).batch") }, quiet: true)
             print("   ingested \(plan.count) batches")
             try await story(plan: plan, path: path, say: say, access: { _ in ["--vault", path("vault")] }, decrypt: decrypt)
+            if !threshold { try await models(path: path, say: say, insecure: insecure) }
             say("Auditor: check the vault", "SQLite integrity, foreign keys, the hash chain over every audit entry, and the "
                 + "linear audit\nrebuilt from the release history.")
             try await run(VaultCheck.self, ["--vault", path("vault")])
@@ -209,6 +214,49 @@ struct DemoCommand: AsyncParsableCommand {
         } catch let error as AppError { throw CLIError(error.message) }
         print(String(format: "\nDemo over HTTP finished in %.1f s.", Date().timeIntervalSince(started))
               + (keep.map { " Files kept in \($0)." } ?? " Temporary files removed."))
+    }
+
+    /// The analysis the seed studies report, on encrypted data: the livestream effect per subject controlled for the
+    /// prior score and region (β in SD units with its 95% CI), and the school-level ICC of a random-intercept model.
+    private func models(path: (String) -> String, say: (String, String) -> Void, insecure: [String]) async throws {
+        let formula = "score ~ program + region + prior_score"
+        say("Bureau fits the model the studies report: the livestream effect controlled for prior score and region",
+            "eduvault analyze --model \"\(formula)\" --where subject=math --out model-math.json\n"
+            + "The vault sums y, y², p, p², p·y per cell on ciphertexts and releases only the blocks the model needs\n"
+            + "(all records, each level of program and region); the bureau decrypts them and fits OLS exactly.")
+        let key = try KeyLoading.privateKey(path("bureau/private.json"), insecureTestKey: insecureTestKey,
+                                            passphraseFile: nil)
+        let shared = SharedPrivateKey(key)
+        /// The fitted model, or nil (with the policy's reason printed) when the vault refuses it.
+        func fit(_ release: String, _ arguments: [String]) async throws -> ModelResult? {
+            do {
+                try await run(AnalyzeCommand.self, ["--vault", path("vault"), "--out", path(release)] + arguments,
+                              quiet: true)
+            } catch let error as AggregationError where error.code == .refused {
+                print("   refused: \(error)")
+                return nil
+            }
+            let parsed = try ModelRelease.decode(try Files.read(path(release), what: "release"))
+            return try await DecryptedModel.decrypt(parsed, key: shared).fit()
+        }
+        for (subject, name) in [("math", "maths  "), ("chinese", "Chinese")] {
+            // Treatment coding takes the first level alphabetically (livestream) as the baseline: the livestream
+            // effect is minus the standard programme's coefficient.
+            guard let result = try await fit("model-\(subject).json", ["--model", formula, "--where", "subject=\(subject)"]),
+                  let term = result.model.terms.first(where: { $0.name == "program[T.standard]" })
+            else { continue }
+            let sd = result.model.sdResponse
+            print(String(format: "   %@  livestream %+.2f SD [95%% CI %+.2f, %+.2f]  (β = %+.2f points, n = %d, R² = %.2f)",
+                         name, -term.estimate / sd, -term.ci95[1] / sd, -term.ci95[0] / sd, -term.estimate,
+                         result.model.n, result.model.r2))
+        }
+        let mixed = "score ~ program + region + prior_score + subject"
+        print("   eduvault analyze --model \"\(mixed)\" --random school")
+        if let random = try await fit("model-schools.json", ["--model", mixed, "--random", "school"])?.random {
+            print(String(format: "   school-level ICC %.3f (between-school variance %.2f, within %.2f; %d schools, REML)",
+                         random.icc, random.varGroup, random.varResid, random.groups.count))
+        }
+        print("   `eduvault release decrypt` prints the whole table: coefficients, SE, t, p, CI, ANOVA, correlations.")
     }
 
     /// An auditor's key asking a query: refused by the policy's ROLES rule (403), and logged.

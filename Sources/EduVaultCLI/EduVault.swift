@@ -15,7 +15,7 @@ public struct EduVault: AsyncParsableCommand {
             DemoCommand.self,
             KeysCommand.self,
             EncryptCommand.self, DecryptCommand.self, AddCommand.self, MultiplyCommand.self,
-            QueryCommand.self, ReleaseCommand.self, SampleDataCommand.self,
+            QueryCommand.self, AnalyzeCommand.self, ReleaseCommand.self, SampleDataCommand.self,
             BenchCommand.self,
             VaultCommand.self, SchoolCommand.self, AuditCommand.self,
             MemberCommand.self, ServeCommand.self,

@@ -204,7 +204,10 @@ struct ReleaseDecrypt: AsyncParsableCommand {
     }
 
     /// Refuses a release whose log index no checkpoint cosigned by enough of the given witnesses covers.
-    func checkWitnesses(_ release: Release) throws {
+    func checkWitnesses(_ release: Release) throws { try checkWitnesses(logIndex: release.logIndex) }
+
+    /// Refuses a release at `logIndex` that no checkpoint cosigned by enough of the given witnesses covers.
+    func checkWitnesses(logIndex: Int64) throws {
         guard requireCosignatures > 0 else { return }
         guard let checkpoint, let logKey else {
             throw CLIError("--require-cosignatures needs --checkpoint FILE and --log-key KEY")
@@ -226,8 +229,8 @@ struct ReleaseDecrypt: AsyncParsableCommand {
         guard let note = try? SignedNote(parsing: text), note.verify(key), let parsed = try? Checkpoint(parsing: note.text),
               parsed.origin == key.name
         else { throw CLIError("the checkpoint is not signed by the vault's log key \(key.name)") }
-        guard parsed.size >= release.logIndex else {
-            throw CLIError("the checkpoint (size \(parsed.size)) does not cover the release (log index \(release.logIndex)); "
+        guard parsed.size >= logIndex else {
+            throw CLIError("the checkpoint (size \(parsed.size)) does not cover the release (log index \(logIndex)); "
                            + "fetch a newer one")
         }
         let cosigned = witnesses.filter { w in
@@ -253,6 +256,7 @@ struct ReleaseDecrypt: AsyncParsableCommand {
 
     func run() async throws {
         let data = try Files.read(release, what: "release")
+        if ModelRelease.isModelRelease(data) { return try await runModel(data) }
         let parsed = try Release.decode(data)
         try checkWitnesses(parsed)
         let decrypted: DecryptedRelease

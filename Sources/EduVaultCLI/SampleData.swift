@@ -7,6 +7,9 @@ import Foundation
 /// Model (per student, per subject, on a 0–100 scale with one decimal): score = mean + sd·(ability + effects),
 /// ability ~ N(0, 1) per student (shared by both subjects, correlation ≈ 0.6 through a subject-specific term),
 /// effects: rural school −0.30 SD; livestream-classroom programme +0.18 SD in maths and +0.23 SD in Chinese.
+/// With `covariates`, each row also gets `prior_score` (0–100): last year's score in the subject, 0.7·score +
+/// 0.3·subject mean + N(0, 6²) noise, drawn from a second random stream so the scores are the same with or without it
+/// (a regression of score on prior_score then has a slope of about 1 and R² ≈ 0.75).
 struct SampleDataGenerator {
     struct School {
         var id: String
@@ -31,6 +34,8 @@ struct SampleDataGenerator {
     var smallSchools: Int
     var smallSchoolStudents: Int = 6
     var seed: UInt64
+    /// Add a `prior_score` column (declare it with `vault init --covariate prior_score:0:100`).
+    var covariates = false
 
     func plan() -> [School] {
         var out: [School] = []
@@ -63,11 +68,14 @@ struct SampleDataGenerator {
         var term: String
         var sex: String
         var residence: String
+        /// The prior score with one decimal place, with `covariates`.
+        var prior: String?
     }
 
     /// Every school's rows, in order (deterministic in the seed).
     func rows() -> (plan: [School], rows: [Row]) {
         var rng = DemoRandom(seed: seed)
+        var priorRNG = DemoRandom(seed: seed ^ 0x7072_696F_725F_7363)  // a separate stream: scores stay the same
         let plan = plan()
         var rows: [Row] = []
         for school in plan {
@@ -82,9 +90,14 @@ struct SampleDataGenerator {
                     if school.region == "rural" { z += Self.ruralGap }
                     if school.program == "livestream" { z += subject.livestreamGain }
                     let score = min(100, max(0, (subject.mean + subject.sd * z) * 10).rounded() / 10)
+                    var prior: String?
+                    if covariates {
+                        let value = 0.7 * score + 0.3 * subject.mean + 6 * priorRNG.normal()
+                        prior = String(format: "%.1f", min(100, max(0, (value * 10).rounded() / 10)))
+                    }
                     rows.append(Row(school: school, student: studentID, subject: subject.name,
                                     score: String(format: "%.1f", score), grade: grade, term: "2025-1", sex: sex,
-                                    residence: residence))
+                                    residence: residence, prior: prior))
                 }
             }
         }
@@ -97,9 +110,10 @@ struct SampleDataGenerator {
         var registry = "id,region,province,county,program\n"
         for school in plan {
             registry += "\(school.id),\(school.region),\(school.province),\(school.county),\(school.program)\n"
-            var csv = "student_id,subject,score,grade,term,sex,residence\n"
+            var csv = "student_id,subject,score,grade,term,sex,residence" + (covariates ? ",prior_score\n" : "\n")
             for row in rows where row.school.id == school.id {
-                csv += "\(row.student),\(row.subject),\(row.score),\(row.grade),\(row.term),\(row.sex),\(row.residence)\n"
+                csv += "\(row.student),\(row.subject),\(row.score),\(row.grade),\(row.term),\(row.sex),\(row.residence)"
+                    + (row.prior.map { ",\($0)\n" } ?? "\n")
             }
             try Files.write(Data(csv.utf8), to: directory.appendingPathComponent("\(school.id).csv").path, overwrite: true,
                             what: "sample data")
@@ -135,7 +149,9 @@ struct SampleDataCommand: AsyncParsableCommand {
             Schools are spread over Guangdong, Sichuan and Gansu, rural and urban; half take part in a \
             livestream-classroom programme (+0.18 SD maths, +0.23 SD Chinese); rural schools score 0.30 SD lower. \
             Register each row of schools.csv with `eduvault school add --attr region=… --attr province=…`, then \
-            encrypt each <id>.csv with `eduvault school encrypt`. No real student is involved.
+            encrypt each <id>.csv with `eduvault school encrypt`. No real student is involved. With --covariates \
+            every row also has a prior_score column (last year's score in the subject, correlated with the score), \
+            for a vault made with `vault init --covariate prior_score:0:100`.
             """
     )
 
@@ -145,13 +161,16 @@ struct SampleDataCommand: AsyncParsableCommand {
     var smallSchools: Int = 0
     @Option(help: "Random seed, for reproducible data.") var seed: UInt64 = 2026
     @Option(help: "Output directory (created if needed).") var out: String
+    @Flag(help: "Add a prior_score column (a covariate: declare it with `vault init --covariate prior_score:0:100`).")
+    var covariates = false
 
     func run() async throws {
         guard (1...10_000).contains(schools), (1...1_000_000).contains(students), (0...100).contains(smallSchools) else {
             throw CLIError("--schools must be 1–10000, --students 1–1000000, --small-schools 0–100")
         }
         try Files.ensureDirectory(out)
-        let plan = try SampleDataGenerator(schools: schools, students: students, smallSchools: smallSchools, seed: seed)
+        let plan = try SampleDataGenerator(schools: schools, students: students, smallSchools: smallSchools, seed: seed,
+                                           covariates: covariates)
             .write(to: URL(fileURLWithPath: out))
         let records = plan.reduce(0) { $0 + $1.students } * SampleDataGenerator.subjects.count
         print("wrote \(plan.count) school CSVs (\(records) scores) and schools.csv to \(out)")

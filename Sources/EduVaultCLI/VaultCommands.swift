@@ -42,6 +42,11 @@ struct VaultInit: AsyncParsableCommand {
             descriptor and the log record the custody: the parties, the threshold, the ceremony id and the SHA-256 \
             of the verification keys. A policy with rule DECRYPT-QUORUM refuses a key held by fewer parties or with a \
             lower threshold than it names, including a single bureau key.
+
+            Numeric covariates (a prior score, study hours, absences…) for regression models are declared here, \
+            with --covariate NAME:MIN:MAX (repeatable; bounds at the score's scale, e.g. prior_score:0:100) or in a \
+            YAML schema file (--schema FILE; format in the README). Score CSVs then carry one column per covariate, \
+            and each record carries its products (x, x², x·y, x_j·x_k) in further ciphertexts.
             """
     )
 
@@ -62,8 +67,43 @@ struct VaultInit: AsyncParsableCommand {
             valueName: "file"))
     var threshold: String?
 
+    @Option(
+        name: .customLong("covariate"),
+        help: ArgumentHelp(
+            "A numeric covariate NAME:MIN:MAX (repeatable; at most 8; MIN ≥ 0; the score's scale).",
+            valueName: "name:min:max"))
+    var covariates: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "A YAML schema file: scale, score bounds, subjects, attributes, covariates (see the README).",
+            valueName: "file"))
+    var schema: String?
+
     @Flag(help: "Accept a key below the policy's KEY-MIN. Test fixtures only; never for real data.")
     var insecureTestKey = false
+
+    func validate() throws {
+        guard schema == nil || covariates.isEmpty else {
+            throw ValidationError("declare covariates either with --covariate or in the --schema file, not both")
+        }
+    }
+
+    /// The schema of the new vault: the schema file, or the default schema with the --covariate flags.
+    func makeSchema() throws -> Schema {
+        if let schema {
+            let bytes = try Files.read(schema, what: "schema file", limit: SchemaFile.maxFileBytes)
+            do { return try SchemaFile.parse(Array(bytes)) } catch { throw CLIError("\(schema): \(error.message)") }
+        }
+        let scale = 1
+        var declared: [Schema.Covariate] = []
+        for flag in covariates {
+            do { declared.append(try SchemaFile.covariate(flag: flag, scale: scale)) } catch {
+                throw CLIError(error.message)
+            }
+        }
+        do { return try Schema(covariates: declared) } catch { throw CLIError("the schema is invalid: \(error.message)") }
+    }
 
     func run() async throws {
         var (policyBytes, policySource) = try PolicySource.load(policy)
@@ -110,8 +150,7 @@ struct VaultInit: AsyncParsableCommand {
             throw CLIError("the key \(held); policy rule DECRYPT-QUORUM (\(rules.id) v\(rules.version)) requires "
                            + "\(quorum.requirement): deal one with `eduvault keys ceremony` and pass --threshold")
         }
-        let schema: Schema
-        do { schema = try Schema() } catch { throw CLIError("the default schema is invalid: \(error.message)") }
+        let schema = try makeSchema()
         try VaultSupport.checkLayout(schema, fits: key)
         let vaultID = try VaultSupport.newVaultID()
         let descriptor: Descriptor
@@ -129,6 +168,10 @@ struct VaultInit: AsyncParsableCommand {
         print("  key:        \(descriptor.keyID) (\(descriptor.keyBits) bits)")
         print("  custody:    \(descriptor.custody.map { "\($0.summary), ceremony \($0.ceremony)" } ?? "one bureau key")")
         print("  policy:     \(rules.id) v\(rules.version) sha256 \(rules.sha256.prefix(16))… (\(policySource))")
+        if !schema.covariates.isEmpty, let layout = try? schema.momentLayout(keyBits: key.bitCount) {
+            print("  covariates: \(VaultSupport.covariateSummary(schema)) (\(layout.products.count) products, "
+                  + "\(layout.ciphertextCount) ciphertexts a record)")
+        }
         print("  descriptor: \(created.directory.appendingPathComponent(Vault.descriptorFileName).path)")
         print("Next: register schools with `eduvault school add --vault \(vault.path) --id ID --public-key F.pub` (F from `school keygen`).")
     }

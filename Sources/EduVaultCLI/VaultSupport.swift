@@ -77,6 +77,13 @@ enum VaultSupport {
                 "the schema's \(schema.slotCount) slots of \(schema.slotBits) bits do not fit under a "
                     + "\(key.bitCount)-bit key; use a larger key")
         }
+        do { _ = try BatchEncryption.ciphertextLayouts(schema, key: key) } catch { throw CLIError(error.message) }
+    }
+
+    /// `prior_score 0.0–100.0, absences 0.0–93.0`.
+    static func covariateSummary(_ schema: Schema) -> String {
+        schema.covariates.map { "\($0.name) \(schema.formatScore($0.min))–\(schema.formatScore($0.max))" }
+            .joined(separator: ", ")
     }
 
     /// A fresh vault id: `v-` and 16 random hex digits.

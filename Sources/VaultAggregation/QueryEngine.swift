@@ -285,11 +285,18 @@ public struct QueryEngine: Sendable {
     /// The equality filters SQLite can apply (school, school attributes, subject, term), so the scan reads fewer
     /// rows; the atom plan decides membership exactly.
     private func pushdownFilter(_ query: Query, schools: [SchoolInfo]) throws(AggregationError) -> RecordFilter {
+        try Self.pushdownFilter(query.filters, schools: schools, schema: vault.descriptor.schema)
+    }
+
+    /// The pushdown filter for equality `filters` (also used by ``ModelEngine``).
+    static func pushdownFilter(_ filters: [String: String], schools: [SchoolInfo], schema: Schema)
+        throws(AggregationError) -> RecordFilter
+    {
         var filter = RecordFilter()
         var schoolSet: Set<String>? = nil
-        let recordAttributes = Set(vault.descriptor.schema.attributes.map(\.name))
+        let recordAttributes = Set(schema.attributes.map(\.name))
         let schoolAttributes = Set(schools.flatMap { $0.attributes.keys })
-        for (name, value) in query.filters {
+        for (name, value) in filters {
             switch name {
             case "school": schoolSet = (schoolSet ?? Set(schools.map(\.id.rawValue))).intersection([value])
             case "subject": filter.subjects = [value.lowercased()]

@@ -5,7 +5,8 @@ import Primitives
 import VaultAggregation
 public import VaultModel
 
-/// The school's use case: turn a score CSV into a signed batch file (pseudonymise, pack x and x², encrypt under the
+/// The school's use case: turn a score CSV into a signed batch file (pseudonymise, pack x and x² — and, when the
+/// schema declares covariates, every product of its `MomentLayout` into further ciphertexts —, encrypt under the
 /// bureau's key, sign). Runs at the school; the vault never sees the CSV or the school's secrets.
 public enum BatchEncryption {
     /// Rows encrypted per parallel chunk: bounds memory while keeping every core busy.
@@ -45,6 +46,30 @@ public enum BatchEncryption {
                 "the schema's \(schema.slotCount) slots of \(schema.slotBits) bits do not fit under a "
                     + "\(key.bitCount)-bit key; use a larger key")
         }
+        _ = try ciphertextLayouts(schema, key: key)
+    }
+
+    /// The schema's `MomentLayout` under `key` and one `SlotLayout` per ciphertext (ciphertext 0 first), each
+    /// checked to fit under the key.
+    public static func ciphertextLayouts(_ schema: Schema, key: PublicKey) throws(AppError)
+        -> (moments: MomentLayout, slots: [SlotLayout])
+    {
+        let moments: MomentLayout
+        do { moments = try schema.momentLayout(keyBits: key.bitCount) } catch {
+            throw AppError(.badRequest, "the schema's covariates do not fit under the key: \(error.message)")
+        }
+        var slots: [SlotLayout] = []
+        for index in 0..<moments.ciphertextCount {
+            let layout: SlotLayout
+            do { layout = try SlotLayout(slotBits: moments.slotBits, slotCount: moments.slotCount(ofCiphertext: index)) }
+            catch { throw AppError(.badRequest, "the schema's slot layout is invalid: \(error.message)") }
+            guard layout.fits(key) else {
+                throw AppError(.badRequest, "ciphertext \(index) of the schema's products does not fit under a "
+                               + "\(key.bitCount)-bit key; use a larger key")
+            }
+            slots.append(layout)
+        }
+        return (moments, slots)
     }
 
     /// Validates every row of `input` (pass 1), then pseudonymises, packs, encrypts in parallel chunks and streams
@@ -71,6 +96,8 @@ public enum BatchEncryption {
         do { layout = try SlotLayout(slotBits: schema.slotBits, slotCount: schema.slotCount) } catch {
             throw AppError(.badRequest, "the schema's slot layout is invalid: \(error.message)")
         }
+        let (moments, ciphertextLayouts) = try ciphertextLayouts(schema, key: key)
+        let perRecord = moments.ciphertextCount
         let schemaHash: String
         do { schemaHash = try schema.schemaHash } catch { throw AppError(.badRequest, "the descriptor's schema: \(error.message)") }
         guard FileManager.default.isReadableFile(atPath: inputURL.path) else {
@@ -118,22 +145,38 @@ public enum BatchEncryption {
                 while pending.count < chunkSize, let row = try csv.next() { pending.append(row) }
                 done = pending.count < chunkSize
                 if pending.isEmpty { break }
+                // Every ciphertext of every record of the chunk, record-major (ciphertext 0 first), in one parallel
+                // encryption.
                 var plaintexts: [BigNum] = []
-                plaintexts.reserveCapacity(pending.count)
+                plaintexts.reserveCapacity(pending.count * perRecord)
                 for row in pending {
                     let (square, overflow) = UInt64(clamping: row.score).multipliedReportingOverflow(by: UInt64(clamping: row.score))
                     guard row.score >= 0, !overflow else {
                         throw AppError(.badRequest, "a score on line \(row.line) is outside the schema's range; no batch was written")
                     }
-                    let x = UInt64(row.score)
-                    let slots: [UInt64] = layout.slotCount == 2 ? [x, square] : [x]
-                    plaintexts.append(try layout.pack(slots))
+                    if perRecord == 1 {
+                        let x = UInt64(row.score)
+                        let slots: [UInt64] = layout.slotCount == 2 ? [x, square] : [x]
+                        plaintexts.append(try layout.pack(slots))
+                        continue
+                    }
+                    // Products in checked arithmetic, each against its declared maximum.
+                    let values: [[UInt64]]
+                    do { values = try moments.slotValues(y: row.score, x: row.covariates) } catch {
+                        throw AppError(.badRequest, "line \(row.line): \(error.message); no batch was written")
+                    }
+                    for (slots, packing) in zip(values, ciphertextLayouts) { plaintexts.append(try packing.pack(slots)) }
                 }
                 let ciphertexts = try await key.encrypt(batch: plaintexts)
-                for (row, ciphertext) in zip(pending, ciphertexts) {
+                for (index, row) in pending.enumerated() {
+                    var bytes: [[UInt8]] = []
+                    for ciphertext in ciphertexts[(index * perRecord)..<((index + 1) * perRecord)] {
+                        bytes.append(try ciphertext.bytes(width: width))
+                    }
                     try writer.append(
                         BatchRecord(pseudonym: try schoolKeys.pseudonym(forStudent: row.studentID), subject: row.subject,
-                                    attributes: row.attributes, ciphertext: ciphertext.bytes(width: width)))
+                                    attributes: row.attributes, ciphertext: bytes[0],
+                                    extraCiphertexts: Array(bytes.dropFirst())))
                 }
                 progress(pending.count)
             }

@@ -9,6 +9,8 @@ public enum ServiceAction: String, Sendable, CaseIterable {
     case receiptRead = "receipt.read"
     /// Ask an aggregate query (`POST /v1/queries`).
     case queryRequest = "query.request"
+    /// Ask for a model release (`POST /v1/models`).
+    case modelRequest = "model.request"
     /// Fetch a stored release (`GET /v1/releases/{id}`).
     case releaseRead = "release.read"
     /// Read the vault's status (`GET /v1/status`).

@@ -50,8 +50,18 @@ public struct StatusReport: Codable, Sendable, Equatable {
         }
     }
 
+    /// A numeric covariate the schema declares, bounds as decimals at the schema's scale.
+    public struct Covariate: Codable, Sendable, Equatable {
+        public var name: String
+        public var min: String
+        public var max: String
+    }
+
     public var vaultID: String
     public var key: Key
+    /// The schema's covariates and the ciphertexts each record carries; absent without covariates.
+    public var covariates: [Covariate]?
+    public var ciphertextsPerRecord: Int?
     /// The key's custody; absent for one bureau key.
     public var custody: Custody?
     public var policy: PolicyReference
@@ -64,8 +74,9 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var disclosure: Disclosure
 
     enum CodingKeys: String, CodingKey {
-        case key, custody, policy, schools, records, batches, audit, disclosure
+        case key, custody, policy, schools, records, batches, audit, disclosure, covariates
         case vaultID = "vault_id"
+        case ciphertextsPerRecord = "ciphertexts_per_record"
         case totalRecords = "total_records"
         case fileBytes = "file_bytes"
     }
@@ -91,8 +102,14 @@ extension VaultService {
             privacySpent: dp.map { _ in Policy.DifferentialPrivacy.decimal(nano: status.privacySpentNano) },
             privacyBudget: dp.map { Policy.DifferentialPrivacy.decimal(nano: $0.rhoTotalNano) },
             privacyPerRelease: dp.map { Policy.DifferentialPrivacy.decimal(nano: $0.rhoPerReleaseNano) })
+        let schema = vault.descriptor.schema
+        let covariates = schema.covariates.map {
+            StatusReport.Covariate(name: $0.name, min: schema.formatScore($0.min), max: schema.formatScore($0.max))
+        }
+        let perRecord = try? schema.momentLayout(keyBits: vault.descriptor.keyBits).ciphertextCount
         return StatusReport(
             vaultID: status.vaultID, key: .init(id: status.keyID, bits: status.keyBits),
+            covariates: covariates.isEmpty ? nil : covariates, ciphertextsPerRecord: covariates.isEmpty ? nil : perRecord,
             custody: vault.descriptor.custody, policy: status.policy,
             schools: status.schools.map {
                 .init(id: $0.id.rawValue, attributes: $0.attributes, records: perSchool[$0.id.rawValue] ?? 0,
@@ -118,6 +135,11 @@ extension StatusReport {
         out.append("  key:     \(key.id), \(key.bits) bits\(key.bits < 2048 ? "  (TEST-ONLY)" : "")")
         out.append("  custody: \(custody?.summary ?? "one bureau key")")
         out.append("  policy:  \(policy.id) v\(policy.version), sha256 \(policy.sha256)")
+        if let covariates, !covariates.isEmpty {
+            let list = covariates.map { "\($0.name) \($0.min)–\($0.max)" }.joined(separator: ", ")
+            out.append("  covariates: \(list)"
+                       + (ciphertextsPerRecord.map { " (\($0) ciphertexts a record)" } ?? ""))
+        }
         let batchText = "\(batches) batch\(batches == 1 ? "" : "es")"
         out.append("  storage: \(Self.humanBytes(fileBytes)) on disk, \(batchText), \(totalRecords) records")
         let refused = audit.byKind[AuditKind.batchRefused.rawValue] ?? 0

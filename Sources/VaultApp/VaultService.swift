@@ -128,6 +128,14 @@ public final class VaultService: Sendable {
         try QueryEngine(vault: vault).run(query, progress: progress, deliver: deliver)
     }
 
+    /// Runs a model (`eduvault analyze`) and records its release; `deliver` gets the release inside the recording
+    /// transaction (the CLI writes the file there).
+    public func analyze(_ spec: ModelSpec, progress: (Int) -> Void = { _ in },
+                        deliver: (ModelRelease) throws -> Void = { _ in }) throws(AggregationError) -> ModelEngine.Outcome
+    {
+        try ModelEngine(vault: vault).run(spec, progress: progress, deliver: deliver)
+    }
+
     /// Runs a query for the service: the release's JSON (exactly the bytes stored and bound by the log entry).
     ///
     /// Queries run concurrently with ingests (SQLite serialises the short recording transaction itself).
@@ -136,6 +144,17 @@ public final class VaultService: Sendable {
         return try await read { () throws(AppError) -> (release: Release, json: [UInt8]) in
             let outcome: QueryEngine.Outcome
             do { outcome = try self.query(query) } catch { throw AppError(error) }
+            let json: Data
+            do { json = try outcome.release.jsonData() } catch { throw AppError(.unavailable, "the release cannot be encoded") }
+            return (outcome.release, Array(json))
+        }
+    }
+
+    /// Runs a model for the service: the model release's JSON (exactly the bytes stored and bound by the log entry).
+    public func modelRelease(_ spec: ModelSpec) async throws(AppError) -> (release: ModelRelease, json: [UInt8]) {
+        try await read { () throws(AppError) -> (release: ModelRelease, json: [UInt8]) in
+            let outcome: ModelEngine.Outcome
+            do { outcome = try self.analyze(spec) } catch { throw AppError(error) }
             let json: Data
             do { json = try outcome.release.jsonData() } catch { throw AppError(.unavailable, "the release cannot be encoded") }
             return (outcome.release, Array(json))

@@ -119,13 +119,16 @@ public enum AuditExport {
         public var subject: String
         /// Canonical JSON of the attributes, as stored.
         public var attributes: String
-        /// Base64 ciphertext.
+        /// Base64 ciphertext (ciphertext 0).
         public var ciphertext: String
         public var atom: Int64?
+        /// Base64 of the record's further ciphertexts (covariate products) concatenated at the key's width; absent
+        /// for a record without them (so rows of vaults without covariates export exactly as before).
+        public var moments: String?
 
         public init(
             rowid: Int64, pseudonym: String, subject: String, attributes: String, ciphertext: String,
-            atom: Int64?
+            atom: Int64?, moments: String? = nil
         ) {
             self.rowid = rowid
             self.pseudonym = pseudonym
@@ -133,6 +136,7 @@ public enum AuditExport {
             self.attributes = attributes
             self.ciphertext = ciphertext
             self.atom = atom
+            self.moments = moments
         }
     }
 

@@ -4,7 +4,10 @@ import Primitives
 ///
 /// The leaf data is SHA-256 over everything the vault stores for the record, framed unambiguously:
 /// `eduvault-record/1\n ‖ hex(pseudonym) ‖ \n ‖ subject ‖ \n ‖ canonical JSON of the attributes ‖ \n ‖ ciphertext`
-/// (the first four parts contain no newline; the ciphertext is last, so its length is implied). A batch's record root
+/// (the first four parts contain no newline; the ciphertext is last, so its length is implied). `ciphertext` is every
+/// ciphertext of the record concatenated, ciphertext 0 first: for a record with covariates, ciphertext 0 followed by
+/// its further ciphertexts (all of the key's fixed width, their count fixed by the vault's schema), so an edit to any
+/// of them changes the leaf; a record without covariates hashes exactly as before. A batch's record root
 /// is the RFC 6962 root over its records' leaf data in batch order (`MerkleTree.root`), written into the
 /// `batch.ingested` entry, so any edit, deletion, insertion or reordering of a stored record changes the root an
 /// auditor re-derives from the stored rows.

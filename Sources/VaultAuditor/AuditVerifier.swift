@@ -511,10 +511,20 @@ public struct AuditVerifier {
             var derived: [[UInt8]] = []
             var malformed = false
             for row in rows {
+                // A record leaf binds every ciphertext of the record: ciphertext 0, then its further ciphertexts
+                // (covariate products) if it has any.
+                var moments: [UInt8] = []
+                if let text = row.moments {
+                    guard let bytes = Data(base64Encoded: text), !bytes.isEmpty else {
+                        malformed = true
+                        continue
+                    }
+                    moments = Array(bytes)
+                }
                 guard let pseudonym = Hex.decode(row.pseudonym), let ciphertext = Data(base64Encoded: row.ciphertext),
                     let leaf = try? RecordLeaf.data(
                         pseudonym: pseudonym, subject: row.subject,
-                        canonicalAttributes: row.attributes, ciphertext: Array(ciphertext))
+                        canonicalAttributes: row.attributes, ciphertext: Array(ciphertext) + moments)
                 else {
                     malformed = true
                     continue

@@ -203,6 +203,15 @@ public final class VaultHTTPClient: @unchecked Sendable {
         return response.body
     }
 
+    /// Asks for a model; the model release's JSON (exactly the bytes the vault stored).
+    public func analyze(_ spec: ModelSpec) async throws(AppError) -> Data {
+        let body: Data
+        do { body = try JSONEncoder().encode(spec) } catch { throw AppError(.badRequest, "the model cannot be encoded") }
+        let response = try await send(try request("POST", "/v1/models", body: body, contentType: "application/json"))
+        guard response.status == 201 || response.status == 200 else { throw Self.problem(response) }
+        return response.body
+    }
+
     /// A stored release's JSON.
     public func release(id: String) async throws(AppError) -> Data {
         let response = try await send(try request("GET", "/v1/releases/\(id)"))

@@ -29,6 +29,7 @@ struct Handlers: Sendable {
             guard let school = context.principal?.schoolID else { throw AppError(.notFound, "no such receipt") }
             return try json(try await service.receipt(batchID: context.parameters.get("id") ?? "", school: school))
         case "/v1/queries": return try await query(context)
+        case "/v1/models": return try await model(context)
         case "/v1/releases/{id}":
             return raw(try await service.releaseFile(id: context.parameters.get("id") ?? ""), type: "application/json")
         case "/v1/status": return try json(try await service.statusAsync())
@@ -129,6 +130,28 @@ struct Handlers: Sendable {
         } catch { throw AppError(.badRequest, error.message) }
         guard normalised.by.count == query.by.count else { throw AppError(.badRequest, "\"by\" holds an empty attribute") }
         let (release, json) = try await service.queryRelease(normalised)
+        var response = raw(json, type: "application/json")
+        response.status = .created
+        response.headers[.location] = "/v1/releases/\(release.id)"
+        return response
+    }
+
+    /// `POST /v1/models`: a JSON model (`formula`, `filters`, `random`, `contrast`), answered with the model release
+    /// JSON (201).
+    func model(_ context: VaultRequestContext) async throws -> Response {
+        let body = context.body ?? ByteBuffer()
+        let asked: ModelSpec
+        do { asked = try JSONDecoder().decode(ModelSpec.self, from: Data(body.readableBytesView)) } catch {
+            throw AppError(.badRequest, "the body must be a JSON model: {\"formula\": \"score ~ program + prior_score\", "
+                           + "\"filters\": {\"subject\": \"math\"}, \"random\": \"school\"}")
+        }
+        let spec: ModelSpec
+        do {
+            spec = try ModelSpec(model: asked.formula,
+                                 whereClauses: asked.filters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
+                                 random: asked.random, contrast: asked.contrast)
+        } catch { throw AppError(.badRequest, error.message) }
+        let (release, json) = try await service.modelRelease(spec)
         var response = raw(json, type: "application/json")
         response.status = .created
         response.headers[.location] = "/v1/releases/\(release.id)"

@@ -114,6 +114,33 @@ paths:
         '422': {$ref: '#/components/responses/Problem'}
         '429': {$ref: '#/components/responses/Problem'}
         '503': {$ref: '#/components/responses/Problem'}
+  /v1/models:
+    post:
+      operationId: runModel
+      tags: [bureau]
+      summary: Ask for a model (regression, ANOVA, random intercept); the model release, or a refusal citing the rule.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ModelSpec'}
+      responses:
+        '201':
+          description: The model release (encrypted block sums and public counts).
+          headers:
+            Location:
+              schema: {type: string}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ModelRelease'}
+        '400': {$ref: '#/components/responses/Problem'}
+        '401': {$ref: '#/components/responses/Problem'}
+        '403': {$ref: '#/components/responses/Problem'}
+        '408': {$ref: '#/components/responses/Problem'}
+        '413': {$ref: '#/components/responses/Problem'}
+        '422': {$ref: '#/components/responses/Problem'}
+        '429': {$ref: '#/components/responses/Problem'}
+        '503': {$ref: '#/components/responses/Problem'}
   /v1/releases/{id}:
     get:
       operationId: getRelease
@@ -421,6 +448,48 @@ components:
           type: object
           additionalProperties: {type: string}
         contrast: {type: string}
+    ModelSpec:
+      type: object
+      required: [formula, filters]
+      properties:
+        formula: {type: string, description: 'statsmodels formula, main effects only: score ~ program + prior_score'}
+        filters:
+          type: object
+          additionalProperties: {type: string}
+        random: {type: string, description: school or a school attribute}
+        contrast: {type: string, description: a two-level categorical term of the model}
+    ModelRelease:
+      type: object
+      required: [format, id, vault, key_id, model, policy, created, log_index, scale, layout, numeric, categorical,
+                 total, levels, pair_counts]
+      properties:
+        format: {type: string, const: eduvault-release-model/1}
+        id: {type: string}
+        vault: {type: string}
+        key_id: {type: string}
+        model: {$ref: '#/components/schemas/ModelSpec'}
+        policy:
+          type: object
+        created: {type: string}
+        log_index: {type: integer}
+        scale: {type: integer}
+        layout:
+          type: object
+        numeric:
+          type: array
+          items: {type: string}
+        categorical:
+          type: array
+          items:
+            type: object
+        total:
+          type: object
+        levels:
+          type: array
+        pair_counts:
+          type: array
+        random:
+          type: object
     Release:
       type: object
       required: [format, id, vault, key_id, query, policy, created, log_index, cells, suppressed]
@@ -468,6 +537,17 @@ components:
         audit: {type: object}
         file_bytes: {type: integer}
         disclosure: {type: object}
+        covariates:
+          type: array
+          description: The schema's numeric covariates, bounds as decimals (absent without covariates).
+          items:
+            type: object
+            required: [name, min, max]
+            properties:
+              name: {type: string}
+              min: {type: string}
+              max: {type: string}
+        ciphertexts_per_record: {type: integer, description: 'Ciphertexts each record carries (absent without covariates).'}
     EntriesPage:
       type: object
       required: [entries, size]

@@ -21,6 +21,7 @@ struct RouteSpec: Sendable, Equatable {
         RouteSpec(method: "POST", pattern: "/v1/batches", action: .batchUpload, body: .batch),
         RouteSpec(method: "GET", pattern: "/v1/receipts/{id}", action: .receiptRead),
         RouteSpec(method: "POST", pattern: "/v1/queries", action: .queryRequest),
+        RouteSpec(method: "POST", pattern: "/v1/models", action: .modelRequest),
         RouteSpec(method: "GET", pattern: "/v1/releases/{id}", action: .releaseRead),
         RouteSpec(method: "GET", pattern: "/v1/status", action: .statusRead),
         RouteSpec(method: "GET", pattern: "/v1/log/checkpoint", action: .logRead),

@@ -43,7 +43,14 @@ public struct BatchHeader: Sendable, Codable, Equatable {
     }
 }
 
-/// One record of a batch: a pseudonymous student, a subject, per-record attributes, and an opaque ciphertext.
+/// One record of a batch: a pseudonymous student, a subject, per-record attributes, and opaque ciphertexts.
+///
+/// `ciphertext` is ciphertext 0 (y and y² packed, as in every vault); a vault whose schema declares covariates also
+/// carries the further ciphertexts of its `MomentLayout` in `extraCiphertexts` (ciphertexts 1, 2, …). In the file
+/// they are the record line's `m` array, absent when empty, so a record without covariates is written byte for byte
+/// as before and the school's signature (over every byte before the trailer) covers all of them. No format version
+/// change was needed: the schema hash in the header already says whether records carry `m`, and a vault refuses a
+/// record whose ciphertext count differs from its schema's layout.
 public struct BatchRecord: Sendable, Equatable {
     /// The student's pseudonym.
     public var pseudonym: Pseudonym
@@ -51,16 +58,30 @@ public struct BatchRecord: Sendable, Equatable {
     public var subject: String
     /// Per-record attributes declared by the schema.
     public var attributes: [String: String]
-    /// The fixed-width ciphertext bytes (base64 in the file). Opaque to this module.
+    /// The fixed-width ciphertext bytes (base64 in the file) of ciphertext 0. Opaque to this module.
     public var ciphertext: [UInt8]
+    /// Ciphertexts 1, 2, … (the covariate products), each as wide as `ciphertext`; empty without covariates.
+    public var extraCiphertexts: [[UInt8]]
 
     /// Makes a record.
-    public init(pseudonym: Pseudonym, subject: String, attributes: [String: String], ciphertext: [UInt8]) {
+    public init(
+        pseudonym: Pseudonym, subject: String, attributes: [String: String], ciphertext: [UInt8],
+        extraCiphertexts: [[UInt8]] = []
+    ) {
         self.pseudonym = pseudonym
         self.subject = subject
         self.attributes = attributes
         self.ciphertext = ciphertext
+        self.extraCiphertexts = extraCiphertexts
     }
+
+    /// Every ciphertext of the record, ciphertext 0 first, concatenated (what a record leaf binds and the store
+    /// keeps).
+    public var allCiphertextBytes: [UInt8] { extraCiphertexts.reduce(ciphertext, +) }
+
+    /// The most ciphertexts beyond ciphertext 0 a record line may carry (8 covariates need 2 at 3072 bits, 6 at
+    /// 1024 bits with 96-bit slots).
+    public static let maxExtraCiphertexts = 64
 }
 
 /// The last line of a batch: the content hash and the school's signature over it.
@@ -88,6 +109,8 @@ struct RecordLine: Codable {
     var subject: String
     var attrs: [String: String]
     var c: String
+    /// Ciphertexts 1, 2, … in base64; absent (not empty) when the record has none.
+    var m: [String]?
 }
 
 /// Writes a batch file: header, records, then the signed trailer.
@@ -126,13 +149,19 @@ public final class BatchWriter {
         guard !finished, written < header.records else {
             throw ModelError(.malformedBatch, "more records appended than the header's count of \(header.records)")
         }
-        guard !record.ciphertext.isEmpty, ciphertextWidth == nil || ciphertextWidth == record.ciphertext.count else {
+        guard !record.ciphertext.isEmpty, ciphertextWidth == nil || ciphertextWidth == record.ciphertext.count,
+            record.extraCiphertexts.allSatisfy({ $0.count == record.ciphertext.count })
+        else {
             throw ModelError(.malformedBatch, "every ciphertext in a batch must have the same, non-zero width")
+        }
+        guard record.extraCiphertexts.count <= BatchRecord.maxExtraCiphertexts else {
+            throw ModelError(.malformedBatch, "a record carries at most \(BatchRecord.maxExtraCiphertexts + 1) ciphertexts")
         }
         ciphertextWidth = record.ciphertext.count
         let line = RecordLine(
             p: record.pseudonym.hex, subject: record.subject, attrs: record.attributes,
-            c: Data(record.ciphertext).base64EncodedString())
+            c: Data(record.ciphertext).base64EncodedString(),
+            m: record.extraCiphertexts.isEmpty ? nil : record.extraCiphertexts.map { Data($0).base64EncodedString() })
         try writeLine(try CanonicalJSON.encode(line))
         written += 1
     }
@@ -267,7 +296,8 @@ public final class BatchReader {
 
     /// The next record, or `nil` after the last one (the trailer has then been read and end of file checked).
     ///
-    /// Checks the line's shape: 64-hex pseudonym, base64 ciphertext of the batch's fixed width. Subject and
+    /// Checks the line's shape: 64-hex pseudonym, base64 ciphertexts of the batch's fixed width (ciphertext 0 in
+    /// `c`, any further ones in `m`). Subject and
     /// attributes are returned as written; the vault checks them against its schema.
     ///
     /// - Throws: `ModelError.malformedBatch` naming the line.
@@ -293,10 +323,24 @@ public final class BatchReader {
         guard ciphertextWidth == nil || ciphertextWidth == ciphertext.count else {
             throw error("the ciphertext width differs from the batch's first record")
         }
+        var extras: [[UInt8]] = []
+        if let more = line.m {
+            guard !more.isEmpty, more.count <= BatchRecord.maxExtraCiphertexts else {
+                throw error("'m' must list 1–\(BatchRecord.maxExtraCiphertexts) further ciphertexts when present")
+            }
+            for text in more {
+                guard let extra = Data(base64Encoded: text) else { throw error("a further ciphertext is not base64") }
+                guard extra.count == ciphertext.count else {
+                    throw error("a further ciphertext's width differs from the record's first ciphertext")
+                }
+                extras.append(Array(extra))
+            }
+        }
         ciphertextWidth = ciphertext.count
         recordsRead += 1
         return BatchRecord(
-            pseudonym: pseudonym, subject: line.subject, attributes: line.attrs, ciphertext: Array(ciphertext))
+            pseudonym: pseudonym, subject: line.subject, attributes: line.attrs, ciphertext: Array(ciphertext),
+            extraCiphertexts: extras)
     }
 
     private func readTrailer() throws(ModelError) {

@@ -45,6 +45,8 @@ public struct Schema: Sendable, Codable, Equatable {
     public let subjects: [String]?
     /// The per-record attributes a record may carry.
     public let attributes: [Attribute]
+    /// The per-record numeric covariates (empty for a schema without them), in declaration order; see ``Covariate``.
+    public let covariates: [Covariate]
 
     /// The default attributes: `grade` and `term` (free tokens), `sex` (F, M), `residence` (urban, rural).
     public static let defaultAttributes: [Attribute] = [
@@ -59,7 +61,7 @@ public struct Schema: Sendable, Codable, Equatable {
     /// - Throws: `ModelError.invalidSchema` naming the inconsistency.
     public init(
         scale: Int = 1, minScore: Int = 0, maxScore: Int = 1000, slotBits: Int = 96, slotCount: Int = 2,
-        subjects: [String]? = nil, attributes: [Attribute] = Schema.defaultAttributes
+        subjects: [String]? = nil, attributes: [Attribute] = Schema.defaultAttributes, covariates: [Covariate] = []
     ) throws(ModelError) {
         self.scale = scale
         self.minScore = minScore
@@ -68,6 +70,7 @@ public struct Schema: Sendable, Codable, Equatable {
         self.slotCount = slotCount
         self.subjects = subjects
         self.attributes = attributes
+        self.covariates = covariates
         try validate()
     }
 
@@ -77,7 +80,7 @@ public struct Schema: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case scale, subjects, attributes
+        case scale, subjects, attributes, covariates
         case minScore = "min_score"
         case maxScore = "max_score"
         case slotBits = "slot_bits"
@@ -94,8 +97,24 @@ public struct Schema: Sendable, Codable, Equatable {
             slotBits: c.decode(Int.self, forKey: .slotBits),
             slotCount: c.decode(Int.self, forKey: .slotCount),
             subjects: c.decodeIfPresent([String].self, forKey: .subjects),
-            attributes: c.decode([Attribute].self, forKey: .attributes)
+            attributes: c.decode([Attribute].self, forKey: .attributes),
+            covariates: c.decodeIfPresent([Covariate].self, forKey: .covariates) ?? []
         )
+    }
+
+    /// Encodes the schema. `covariates` is written only when there are some, so a schema without covariates
+    /// encodes byte for byte as before covariates existed (same canonical JSON, same ``schemaHash``): existing
+    /// vaults, descriptors and batches stay valid.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(scale, forKey: .scale)
+        try c.encode(minScore, forKey: .minScore)
+        try c.encode(maxScore, forKey: .maxScore)
+        try c.encode(slotBits, forKey: .slotBits)
+        try c.encode(slotCount, forKey: .slotCount)
+        try c.encodeIfPresent(subjects, forKey: .subjects)
+        try c.encode(attributes, forKey: .attributes)
+        if !covariates.isEmpty { try c.encode(covariates, forKey: .covariates) }
     }
 
     private func validate() throws(ModelError) {
@@ -135,6 +154,7 @@ public struct Schema: Sendable, Codable, Equatable {
                 }
             }
         }
+        try validateCovariates(attributeNames: names)
     }
 
     // MARK: Scores
@@ -147,6 +167,23 @@ public struct Schema: Sendable, Codable, Equatable {
     /// - Throws: `.nonNumericScore` for anything that is not a decimal number, `.tooManyDecimals` when more than
     ///   `scale` decimals are given, `.scoreOutOfRange` outside `minScore...maxScore`. Messages never echo the text.
     public func parseScore(_ text: String) throws(ModelError) -> Int {
+        let value: Int
+        do { value = try Schema.parseFixedPoint(text, scale: scale) } catch {
+            throw error.code == .scoreOutOfRange ? outOfRange() : ModelError(error.code, "score " + error.message)
+        }
+        guard (minScore...maxScore).contains(value) else { throw outOfRange() }
+        return value
+    }
+
+    /// Parses decimal text into a fixed-point integer at `scale` decimals, without a range check beyond 15
+    /// significant digits (so the result always fits an `Int`).
+    ///
+    /// Accepts optional surrounding spaces, an optional sign, digits, and at most `scale` decimals.
+    ///
+    /// - Throws: `.nonNumericScore` ("is not a decimal number"), `.tooManyDecimals` ("has more than N decimal
+    ///   places"), `.scoreOutOfRange` (more than 15 significant digits). Messages never echo the text and start
+    ///   with a verb so a caller can prefix what the value is.
+    public static func parseFixedPoint(_ text: String, scale: Int) throws(ModelError) -> Int {
         var bytes = Array(text.utf8)[...]
         while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { bytes.removeFirst() }
         while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes.removeLast() }
@@ -156,28 +193,26 @@ public struct Schema: Sendable, Codable, Equatable {
             bytes.removeFirst()
         }
         let parts = bytes.split(separator: UInt8(ascii: "."), maxSplits: 1, omittingEmptySubsequences: false)
-        let whole = parts[0]
+        let whole = parts.first ?? []
         let fraction = parts.count > 1 ? parts[1] : []
         guard !whole.isEmpty || !fraction.isEmpty, whole.allSatisfy(Tokens.isDigit),
             fraction.allSatisfy(Tokens.isDigit),
             parts.count == 1 || !fraction.isEmpty
         else {
-            throw ModelError(.nonNumericScore, "score is not a decimal number")
+            throw ModelError(.nonNumericScore, "is not a decimal number")
         }
         guard fraction.count <= scale else {
-            throw ModelError(.tooManyDecimals, "score has more than \(scale) decimal place\(scale == 1 ? "" : "s")")
+            throw ModelError(.tooManyDecimals, "has more than \(scale) decimal place\(scale == 1 ? "" : "s")")
         }
         let significant = whole.drop { $0 == UInt8(ascii: "0") }
-        guard significant.count + scale <= 15 else { throw outOfRange() }
+        guard significant.count + scale <= 15 else { throw ModelError(.scoreOutOfRange, "is out of range") }
         var value = 0
         for digit in whole { value = value * 10 + Int(digit - UInt8(ascii: "0")) }
         for index in 0..<scale {
             let digit = index < fraction.count ? Int(fraction[fraction.startIndex + index] - UInt8(ascii: "0")) : 0
             value = value * 10 + digit
         }
-        if negative { value = -value }
-        guard (minScore...maxScore).contains(value) else { throw outOfRange() }
-        return value
+        return negative ? -value : value
     }
 
     private func outOfRange() -> ModelError {

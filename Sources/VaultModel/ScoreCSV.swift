@@ -15,22 +15,28 @@ public struct ScoreRow: Sendable, Equatable {
     public var attributes: [String: String]
     /// The 1-based line the row starts on.
     public var line: Int
+    /// The schema's covariates as fixed-point integers, in declaration order (empty without covariates).
+    public var covariates: [Int]
 
     /// Makes a row.
-    public init(studentID: String, subject: String, score: Int, attributes: [String: String], line: Int) {
+    public init(
+        studentID: String, subject: String, score: Int, attributes: [String: String], line: Int, covariates: [Int] = []
+    ) {
         self.studentID = studentID
         self.subject = subject
         self.score = score
         self.attributes = attributes
         self.line = line
+        self.covariates = covariates
     }
 }
 
 /// Reads a school's score CSV row by row (memory flat in the number of rows, apart from one 16-byte digest per
 /// row kept for duplicate detection).
 ///
-/// The file needs a header row with the columns `student_id`, `subject` and `score`; every other column must be an
-/// attribute the schema declares. Quoting follows RFC 4180; lines may end in CRLF or LF; a UTF-8 byte order mark is
+/// The file needs a header row with the columns `student_id`, `subject` and `score`, and one column named after each
+/// covariate the schema declares; every other column must be an attribute the schema declares. Every row must give
+/// every covariate a value within its bounds. Quoting follows RFC 4180; lines may end in CRLF or LF; a UTF-8 byte order mark is
 /// skipped. Every error is a `ModelError` naming the file, line and column; no message contains a student id or a
 /// score. Not `Sendable`: one reader per task.
 public final class ScoreCSV {
@@ -44,6 +50,7 @@ public final class ScoreCSV {
     private let idIndex: Int
     private let subjectIndex: Int
     private let scoreIndex: Int
+    private let covariateIndices: [Int]
     private var seen: [SIMD2<UInt64>: Int] = [:]
 
     /// Longest field accepted, in bytes.
@@ -82,13 +89,23 @@ public final class ScoreCSV {
         idIndex = try index(of: "student_id")
         subjectIndex = try index(of: "subject")
         scoreIndex = try index(of: "score")
+        var covariateIndices: [Int] = []
+        for covariate in schema.covariates {
+            guard let index = names.firstIndex(of: covariate.name) else {
+                throw ModelError(
+                    .missingColumn, "the covariate column '\(covariate.name)' is missing (the schema declares it)",
+                    file: url.lastPathComponent, line: 1)
+            }
+            covariateIndices.append(index)
+        }
+        self.covariateIndices = covariateIndices
         var unique = Set<String>()
         for (offset, name) in names.enumerated() {
             guard unique.insert(name).inserted else {
                 throw ModelError(
                     .malformedCSV, "the column '\(name)' appears twice", file: fileName, line: 1, column: offset + 1)
             }
-            if ["student_id", "subject", "score"].contains(name) { continue }
+            if ["student_id", "subject", "score"].contains(name) || schema.covariateIndex(named: name) != nil { continue }
             guard schema.attribute(named: name) != nil else {
                 throw ModelError(
                     .unknownAttribute, "the column '\(name)' is not an attribute the schema declares",
@@ -105,7 +122,8 @@ public final class ScoreCSV {
     ///
     /// - Throws: `.malformedCSV` (quoting, wrong number of fields), `.emptyStudentID`, `.invalidSubject`,
     ///   `.nonNumericScore`, `.tooManyDecimals`, `.scoreOutOfRange`, `.attributeValueNotAllowed`, `.duplicateRow` —
-    ///   each naming file, line and column.
+    ///   each naming file, line and column (a covariate error names the covariate: "covariate 'absences' is empty",
+    ///   "… is outside 0.0–93.0", never the value).
     public func next() throws(ModelError) -> ScoreRow? {
         var start = line
         var fields: [String]
@@ -136,9 +154,16 @@ public final class ScoreCSV {
         do { score = try schema.parseScore(fields[scoreIndex]) } catch {
             throw fail(error.code, "column 'score': " + error.message, column: scoreIndex)
         }
+        var covariates: [Int] = []
+        covariates.reserveCapacity(covariateIndices.count)
+        for (covariate, offset) in covariateIndices.enumerated() {
+            do { covariates.append(try schema.parseCovariate(covariate, fields[offset])) } catch {
+                throw fail(error.code, error.message, column: offset)
+            }
+        }
         var attributes: [String: String] = [:]
         for (offset, name) in columns.enumerated()
-        where offset != idIndex && offset != subjectIndex && offset != scoreIndex {
+        where offset != idIndex && offset != subjectIndex && offset != scoreIndex && !covariateIndices.contains(offset) {
             let value = fields[offset]
             guard !value.trimmingASCIISpaces().isEmpty else { continue }
             do { attributes[name] = try schema.normalizeAttribute(name: name, value: value) } catch {
@@ -152,7 +177,9 @@ public final class ScoreCSV {
                 column: idIndex)
         }
         seen[key] = start
-        return ScoreRow(studentID: studentID, subject: subject, score: score, attributes: attributes, line: start)
+        return ScoreRow(
+            studentID: studentID, subject: subject, score: score, attributes: attributes, line: start,
+            covariates: covariates)
     }
 
     private static func duplicateKey(studentID: String, subject: String, term: String) -> SIMD2<UInt64> {

@@ -63,7 +63,20 @@ public struct Policy: Sendable, Equatable {
         /// Who must take part in a decryption: a minimum threshold and number of key holders (optional; absent = no
         /// requirement, so one bureau key is accepted).
         case decryptQuorum = "DECRYPT-QUORUM"
+        /// Models: the least residual degrees of freedom a released model may have (optional; 10 when absent).
+        case modelDF = "MODEL-DF"
+        /// Models: refuse a saturated model or one whose categorical design is singular (optional; on when absent).
+        case modelSaturated = "MODEL-SATURATED"
+        /// Models: every level of a categorical term and every random group holds ≥ K-MIN records (optional; on
+        /// when absent).
+        case modelLevelK = "MODEL-LEVEL-K"
     }
+
+    /// The rule id a refusal cites when a policy in differential-privacy mode (rule `DP`) is asked for a model: model
+    /// releases carry exact block sums, which DP mode never releases.
+    public static let modelDPRule = "MODEL-DP"
+    /// The residual degrees of freedom `MODEL-DF` asks for when a policy does not say.
+    public static let defaultModelMinDF = 10
 
     /// Rule `DECRYPT-QUORUM`: the least custody a vault's key may have. One bureau key counts as 1 of 1.
     public struct DecryptQuorum: Sendable, Equatable {
@@ -143,6 +156,13 @@ public struct Policy: Sendable, Equatable {
     public let differentialPrivacy: DifferentialPrivacy?
     /// `DECRYPT-QUORUM`: the least custody of the vault's key, when the policy asks for one.
     public let decryptQuorum: DecryptQuorum?
+    /// `MODEL-DF`: the smallest residual degrees of freedom (n − columns of X) a released model may have.
+    public let modelMinDF: Int
+    /// `MODEL-SATURATED`: whether saturated or singular categorical designs are refused.
+    public let modelRefusesSaturated: Bool
+    /// `MODEL-LEVEL-K`: whether every level of a categorical term and every random group must hold ≥ `minCellSize`
+    /// records.
+    public let modelLevelK: Bool
 
     /// Whether `role` may perform `action` under `ROLES`.
     public func permits(role: String, action: String) -> Bool { roles[role]?.contains(action) ?? false }
@@ -266,6 +286,21 @@ public struct Policy: Sendable, Equatable {
             decryptQuorum = DecryptQuorum(minThreshold: minThreshold, minParties: minParties)
         } else {
             decryptQuorum = nil
+        }
+        if let rule = byID[.modelDF] {
+            modelMinDF = try Fields.int(rule, "min_df_resid", in: "rule MODEL-DF", minimum: 1)
+        } else {
+            modelMinDF = Self.defaultModelMinDF
+        }
+        if let rule = byID[.modelSaturated] {
+            modelRefusesSaturated = try Fields.bool(rule, "enabled", in: "rule MODEL-SATURATED")
+        } else {
+            modelRefusesSaturated = true
+        }
+        if let rule = byID[.modelLevelK] {
+            modelLevelK = try Fields.bool(rule, "enabled", in: "rule MODEL-LEVEL-K")
+        } else {
+            modelLevelK = true
         }
     }
 

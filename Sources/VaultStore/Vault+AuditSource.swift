@@ -116,13 +116,18 @@ extension Vault {
         let rows = try Row.fetchCursor(
             db,
             sql:
-                "SELECT rowid, pseudonym, subject, attrs, ciphertext, atom_id FROM records WHERE batch_id = ? ORDER BY rowid",
+                """
+                SELECT rowid, pseudonym, subject, attrs, ciphertext, atom_id,
+                       (SELECT ciphertexts FROM record_moments WHERE record_id = records.rowid)
+                FROM records WHERE batch_id = ? ORDER BY rowid
+                """,
             arguments: [batch])
         while let row = try rows.next() {
             try body(
                 AuditExport.RecordRow(
                     rowid: row[0], pseudonym: Hex.encode(Array(row[1] as Data)), subject: row[2], attributes: row[3],
-                    ciphertext: (row[4] as Data).base64EncodedString(), atom: row[5]))
+                    ciphertext: (row[4] as Data).base64EncodedString(), atom: row[5],
+                    moments: (row[6] as Data?)?.base64EncodedString()))
         }
     }
 

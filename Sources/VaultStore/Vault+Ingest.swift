@@ -10,7 +10,8 @@ extension Vault {
     /// 1. Hashes the file once (everything before the trailer line); a batch already stored under that hash
     ///    returns its original receipt with `alreadyStored = true` and writes nothing.
     /// 2. Inside one write transaction: checks the header (registered school, this vault, this key id, this
-    ///    schema), streams the records into the table (each ciphertext through `validateCiphertext`, subject and
+    ///    schema), streams the records into the table (each ciphertext through `validateCiphertext` — ciphertext 0
+    ///    and every further ciphertext the schema's `MomentLayout` asks for, no more and no fewer —, subject and
     ///    attributes against the schema, duplicates within the batch or against stored data refused), verifies
     ///    the trailer hash and the signature under the school's registered key, then writes the batch row and the
     ///    `batch.ingested` audit entry and commits.
@@ -84,6 +85,12 @@ extension Vault {
             throw StoreError(.wrongSchema, "the batch follows another schema; fetch this vault's descriptor", line: 1)
         }
         let schema = descriptor.schema
+        let extraCount: Int
+        do { extraCount = try schema.momentLayout(keyBits: descriptor.keyBits).ciphertextCount - 1 } catch {
+            throw StoreError(.invalidRecord, "the vault's schema has no valid product layout: \(error.message)")
+        }
+        let insertMoments = try db.makeStatement(
+            sql: "INSERT INTO record_moments (record_id, ciphertexts) VALUES (?, ?)")
         let insert = try db.makeStatement(
             sql: """
                 INSERT INTO records (batch_id, school_id, pseudonym, subject, attrs, term, ciphertext, atom_id)
@@ -111,11 +118,23 @@ extension Vault {
             do { try validateCiphertext(record.ciphertext) } catch {
                 throw StoreError(.invalidCiphertext, "the ciphertext was rejected: \(error)", line: line)
             }
+            // A record carries exactly the ciphertexts of the schema's product layout, each checked like the first.
+            guard record.extraCiphertexts.count == extraCount else {
+                throw StoreError(
+                    .invalidCiphertext,
+                    "the record carries \(1 + record.extraCiphertexts.count) ciphertexts; this vault's schema needs "
+                        + "\(1 + extraCount)", line: line)
+            }
+            for (index, extra) in record.extraCiphertexts.enumerated() {
+                do { try validateCiphertext(extra) } catch {
+                    throw StoreError(.invalidCiphertext, "ciphertext \(index + 1) was rejected: \(error)", line: line)
+                }
+            }
             let attrsText = try CanonicalJSON.string(attributes)
             let atomKey = record.subject + "\u{1F}" + attrsText
             let atomID: Int64
             let leaf = try RecordLeaf.data(pseudonym: record.pseudonym.bytes, subject: record.subject,
-                                           canonicalAttributes: attrsText, ciphertext: record.ciphertext)
+                                           canonicalAttributes: attrsText, ciphertext: record.allCiphertextBytes)
             if atoms[atomKey] == nil {
                 try insertAtom.execute(arguments: [batchID, header.school, record.subject, attrsText])
                 atoms[atomKey] = (db.lastInsertedRowID, 0, [])
@@ -129,6 +148,9 @@ extension Vault {
                     batchID, header.school, Data(record.pseudonym.bytes), record.subject, attrsText,
                     attributes["term"] ?? "", Data(record.ciphertext), atomID,
                 ])
+                if !record.extraCiphertexts.isEmpty {
+                    try insertMoments.execute(arguments: [db.lastInsertedRowID, Data(record.extraCiphertexts.joined())])
+                }
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
                 throw StoreError(
                     .duplicateRecord,

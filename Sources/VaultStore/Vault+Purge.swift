@@ -40,6 +40,11 @@ extension Vault {
                 summary.records += batch.records
                 guard !dryRun else { continue }
                 try writeLogged { db in
+                    try db.execute(
+                        sql: """
+                            DELETE FROM record_moments
+                            WHERE record_id IN (SELECT rowid FROM records WHERE batch_id = ?)
+                            """, arguments: [batch.id])
                     try db.execute(sql: "DELETE FROM records WHERE batch_id = ?", arguments: [batch.id])
                     let entry = try AuditLog.append(
                         db, kind: .batchPurged,

@@ -7,18 +7,22 @@ import VaultModel
 public struct RecordChunk: Sendable {
     /// Each record's atom id.
     public var atomIDs: [Int64] = []
-    /// Ciphertexts, `width` bytes each, in record order.
+    /// Ciphertexts, `width` bytes each, `perRecord` per record (ciphertext 0 first), in record order.
     public var ciphertexts: [UInt8] = []
-    /// The ciphertext width.
+    /// The width of one ciphertext.
     public var width: Int
+    /// Ciphertexts per record: 1 for an ordinary scan; the schema's `MomentLayout.ciphertextCount` for a scan with
+    /// `allCiphertexts`. Record i's ciphertext j starts at byte `(i · perRecord + j) · width`.
+    public var perRecord: Int
 
     /// The number of records.
     public var count: Int { atomIDs.count }
 
-    init(width: Int, capacity: Int) {
+    init(width: Int, capacity: Int, perRecord: Int = 1) {
         self.width = width
+        self.perRecord = perRecord
         atomIDs.reserveCapacity(capacity)
-        ciphertexts.reserveCapacity(capacity * width)
+        ciphertexts.reserveCapacity(capacity * width * perRecord)
     }
 }
 
@@ -69,15 +73,30 @@ extension Vault {
     /// Streams the records matching `filter` in chunks of up to `chunkSize`: atom ids and ciphertext bytes, read
     /// without an intermediate copy. Memory is bounded by one chunk.
     ///
-    /// - Throws: `.invalidRecord` if a stored ciphertext is not `width` bytes or a record has no atom; `.database`;
-    ///   `body`'s errors.
+    /// - Parameter allCiphertexts: also read each record's further ciphertexts (the covariate products of the
+    ///   schema's `MomentLayout`, from `record_moments`); each chunk then has `perRecord` = the layout's ciphertext
+    ///   count. Off (the default), only ciphertext 0 is read, from `records` alone, exactly as before covariates.
+    /// - Throws: `.invalidRecord` if a stored ciphertext is not `width` bytes, a record lacks its further
+    ///   ciphertexts or a record has no atom; `.database`; `body`'s errors.
     public func forEachRecordChunk(
-        matching filter: RecordFilter = RecordFilter(), width: Int, chunkSize: Int = 4096,
+        matching filter: RecordFilter = RecordFilter(), width: Int, chunkSize: Int = 4096, allCiphertexts: Bool = false,
         _ body: (RecordChunk) throws -> Void
     ) throws {
-        let (sql, arguments) = Vault.recordSelect(filter, columns: "atom_id, ciphertext")
+        var perRecord = 1
+        if allCiphertexts {
+            do { perRecord = try descriptor.schema.momentLayout(keyBits: descriptor.keyBits).ciphertextCount } catch {
+                throw StoreError(.invalidRecord, "the vault's schema has no valid product layout: \(error.message)")
+            }
+        }
+        let moments = perRecord > 1
+        let (sql, arguments) = Vault.recordSelect(
+            filter,
+            columns: moments
+                ? "atom_id, ciphertext, (SELECT ciphertexts FROM record_moments WHERE record_id = records.rowid)"
+                : "atom_id, ciphertext")
+        let extraBytes = (perRecord - 1) * width
         try pool.read { db in
-            var chunk = RecordChunk(width: width, capacity: chunkSize)
+            var chunk = RecordChunk(width: width, capacity: chunkSize, perRecord: perRecord)
             let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
             while let row = try rows.next() {
                 guard let atom = row[0] as Int64? else {
@@ -91,10 +110,22 @@ extension Vault {
                 guard ok else {
                     throw StoreError(.invalidRecord, "a stored ciphertext does not have the key's width; run `vault check`")
                 }
+                if moments {
+                    let complete = try row.withUnsafeData(atIndex: 2) { data -> Bool in
+                        guard let data, data.count == extraBytes else { return false }
+                        chunk.ciphertexts.append(contentsOf: data)
+                        return true
+                    }
+                    guard complete else {
+                        throw StoreError(
+                            .invalidRecord,
+                            "a stored record lacks its covariate ciphertexts or they have the wrong size; run `vault check`")
+                    }
+                }
                 chunk.atomIDs.append(atom)
                 if chunk.count >= chunkSize {
                     try body(chunk)
-                    chunk = RecordChunk(width: width, capacity: chunkSize)
+                    chunk = RecordChunk(width: width, capacity: chunkSize, perRecord: perRecord)
                 }
             }
             if chunk.count > 0 { try body(chunk) }

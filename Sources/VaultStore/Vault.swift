@@ -376,6 +376,18 @@ enum VaultMigrations {
             }
         }
         VaultMigrations.registerService(&migrator)
+        migrator.registerMigration("v5-covariates") { db in
+            // A record's further ciphertexts (covariate products, ciphertexts 1, 2, … of the schema's MomentLayout)
+            // concatenated at the key's width, in a side table so that the `records` rows an ordinary query scans
+            // keep their size. Records of a vault without covariates have no row here.
+            try db.execute(
+                sql: """
+                    CREATE TABLE record_moments (
+                        record_id INTEGER PRIMARY KEY NOT NULL REFERENCES records(rowid),
+                        ciphertexts BLOB NOT NULL CHECK (length(ciphertexts) > 0)
+                    );
+                    """)
+        }
         return migrator
     }
 }

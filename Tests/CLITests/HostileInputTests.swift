@@ -88,7 +88,7 @@ struct HostileInputTests {
     }
 
     @Test("Policy integers in YAML 1.1 sexagesimal form (1:2:3…) end in one Error: line (was a trap in Yams's Int parser)",
-          arguments: ["min_cell_size: 10", "version: 3", "threshold: k", "min_key_bits: 2048", "retention_days: 1825"])
+          arguments: ["min_cell_size: 10", "version: 4", "threshold: k", "min_key_bits: 2048", "retention_days: 1825"])
     func sexagesimalPolicy(field: String) throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

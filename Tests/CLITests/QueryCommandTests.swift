@@ -83,7 +83,7 @@ struct QueryCommandTests {
         let result = try CLI.eduvault(["demo", "--bits", "1024", "--insecure-test-key", "--schools", "8", "--students", "30"])
         #expect(result.status == 0, "\(result.stderr)")
         for fragment in ["urban − rural", "livestream − standard", "DIFF-GUARD", "[LIN-AUDIT]", "audit chain:      ok",
-                         "stored state matches the rebuild", "Demo finished"] {
+                         "stored state matches the rebuild", "Demo finished", "livestream", "school-level ICC"] {
             #expect(result.stdout.contains(fragment), "missing '\(fragment)' in demo output")
         }
         let kept = try CLI.temporaryDirectory().appendingPathComponent("kept")

@@ -88,6 +88,16 @@ struct LiveTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: f.path("fetched.json"))) == Data(contentsOf: URL(fileURLWithPath: f.path("remote.json"))))
         let denied = try Tool.eduvault(["query", "--server", s, "--identity", f.path("auditor.key"), "--by", "subject", "--out", f.path("x.json")])
         #expect(denied.status != 0 && denied.stderr.contains("403"), "\(denied.stderr)")
+        // Bureau: a model through the service; the stored bytes are what it got; the policy's refusals reach it.
+        let m = try Tool.must(["analyze", "--server", s, "--identity", f.path("bureau.key"), "--model", "score ~ sex",
+                               "--where", "subject=math", "--out", f.path("model.json")])
+        #expect(m.contains("model release") && m.contains("records: 75"), "\(m)")
+        let modelID = try JSONDecoder().decode(Rel.self, from: Data(contentsOf: URL(fileURLWithPath: f.path("model.json")))).id
+        try Tool.must(["release", "fetch", "--server", s, "--identity", f.path("bureau.key"), modelID, "--out", f.path("model-fetched.json")])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: f.path("model-fetched.json"))) == Data(contentsOf: URL(fileURLWithPath: f.path("model.json"))))
+        let refusedModel = try Tool.eduvault(["analyze", "--server", s, "--identity", f.path("bureau.key"), "--model",
+                                              "score ~ school + region", "--out", f.path("m2.json")])
+        #expect(refusedModel.status != 0 && refusedModel.stderr.contains("MODEL-SATURATED"), "\(refusedModel.stderr)")
         // Operator: status over HTTP, the same table as the local command.
         let status = try Tool.must(["vault", "status", "--server", s, "--identity", f.path("operator.key")])
         #expect(status.contains("3 batches, 150 records") && status.contains("GP              90"), "\(status)")

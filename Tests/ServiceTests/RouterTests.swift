@@ -15,15 +15,16 @@ import VaultStore
 @Suite("Service routes", .serialized)
 struct RouterTests {
     enum Route: String, CaseIterable, Sendable {
-        case uploadBatch, receipt, query, release, status, checkpoint, entries, inclusion, consistency, tables, records, leaves
+        case uploadBatch, receipt, query, model, release, status, checkpoint, entries, inclusion, consistency, tables, records, leaves
 
-        var method: HTTPRequest.Method { self == .uploadBatch || self == .query ? .post : .get }
+        var method: HTTPRequest.Method { self == .uploadBatch || self == .query || self == .model ? .post : .get }
 
         func uri(_ f: ServiceFixture) -> String {
             switch self {
             case .uploadBatch: "/v1/batches"
             case .receipt: "/v1/receipts/\(f.storedBatch)"
             case .query: "/v1/queries"
+            case .model: "/v1/models"
             case .release: "/v1/releases/\(f.releaseID)"
             case .status: "/v1/status"
             case .checkpoint: "/v1/log/checkpoint"
@@ -40,6 +41,7 @@ struct RouterTests {
             switch self {
             case .uploadBatch: Array(try Data(contentsOf: f.freshBatch))
             case .query: Array(#"{"by":["subject"],"filters":{},"contrast":"region"}"#.utf8)
+            case .model: Array(#"{"formula":"score ~ sex","filters":{"subject":"math"}}"#.utf8)
             default: []
             }
         }
@@ -48,7 +50,7 @@ struct RouterTests {
         var right: String {
             switch self {
             case .uploadBatch, .receipt: "GP"
-            case .query, .release: "bureau"
+            case .query, .model, .release: "bureau"
             case .status: "operator"
             default: "auditor"
             }
@@ -56,7 +58,7 @@ struct RouterTests {
         var wrong: String {
             switch self {
             case .uploadBatch, .receipt: "bureau"
-            case .query: "auditor"
+            case .query, .model: "auditor"
             case .release, .status: "GP"
             default: "bureau"
             }
@@ -64,7 +66,7 @@ struct RouterTests {
         var revoked: String {
             switch self {
             case .uploadBatch, .receipt: "RV"
-            case .query, .release: "revoked-bureau"
+            case .query, .model, .release: "revoked-bureau"
             case .status: "revoked-operator"
             default: "revoked-auditor"
             }
@@ -72,7 +74,7 @@ struct RouterTests {
         var success: Set<Int> {
             switch self {
             case .uploadBatch: [201, 200]
-            case .query: [201]
+            case .query, .model: [201]
             default: [200]
             }
         }

@@ -164,13 +164,13 @@ import VaultStore
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         }
         for table in ["atoms", "audit_log", "batches", "checkpoints", "cosignatures", "lin_audit", "log_nodes", "log_state",
-                      "meta", "purged_batches", "batch_leaves", "records", "release_cells", "releases", "schools"] {
+                      "meta", "purged_batches", "batch_leaves", "records", "record_moments", "release_cells", "releases", "schools"] {
             #expect(tables.contains(table))
         }
         let migrations = try DatabaseQueue(path: path).read { db in
             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
         }
-        #expect(migrations == ["v1", "v2", "v3", "v4-service"])
+        #expect(migrations == ["v1", "v2", "v3", "v4-service", "v5-covariates"])
     }
 
     @Test func releasesStoreCellsAndAtoms() throws {
@@ -333,7 +333,8 @@ import VaultStore
     @Test func loadsTheDefaultPolicy() throws {
         let bytes = try defaultPolicyBytes()
         let policy = try Policy.parse(bytes)
-        #expect(policy.id == "eduvault-default" && policy.version == 3)
+        #expect(policy.id == "eduvault-default" && policy.version == 4)
+        #expect(policy.modelMinDF == 10 && policy.modelRefusesSaturated && policy.modelLevelK)
         #expect(policy.permits(role: "auditor", action: "status.read") && policy.permits(role: "operator", action: "status.read"))
         #expect(!policy.permits(role: "school", action: "query.request") && policy.permits(role: "bureau", action: "release.read"))
         #expect(policy.minCellSize == 10 && policy.differencingThreshold == 10)

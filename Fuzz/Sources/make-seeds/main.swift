@@ -73,6 +73,83 @@ func thresholdSeeds() async throws {
              try await ThresholdRelease.partiallyDecrypt(other, with: shares[2], created: "fuzz").jsonData())
 }
 
+/// The model targets' seeds (model-release, model-formula): releases of a small vault under the fuzz key (three
+/// schools, sex and residence, a random school intercept), one with a covariate layout spliced in, and formulas.
+/// `make-seeds model` writes only these.
+func modelSeeds() throws {
+    for target in ["model-release", "model-formula"] {
+        try? FileManager.default.removeItem(at: corpus.appendingPathComponent(target))
+    }
+    for (name, text) in [("simple", "score ~ sex"), ("mixed", "score ~ program + region + prior_score"),
+                         ("spaces", "  score~a+ b +c  "), ("interaction", "score ~ a * b"), ("dash", "score ~ a - 1"),
+                         ("duplicate", "score ~ a + a")] {
+        try seed("model-formula", "\(name).txt", Data(text.utf8))
+    }
+    let key = Fuzz.fixtureKey.publicKey
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("eduvault-model-seeds-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let text = String(decoding: try fixture("Policies/default.yaml"), as: UTF8.self)
+    let policyBytes = Array(text.replacingOccurrences(of: "min_key_bits: 2048", with: "min_key_bits: 256").utf8)
+    let schema = try Schema()
+    let jwk = try JSONDecoder().decode(PaillierPublicJWK.self, from: fixture("Keys/test/fuzz-256/public.json"))
+    let descriptor = try Descriptor(vaultID: "fuzz-model", publicKey: jwk, keyID: key.keyID, keyBits: key.bitCount,
+                                    schema: schema, policy: try Policy.parse(policyBytes).reference,
+                                    created: "2026-01-01T00:00:00Z")
+    let vault = try Vault.create(directory: scratch.appendingPathComponent("vault"), descriptor: descriptor,
+                                 policyBytes: policyBytes)
+    let layout = try SlotLayout(slotBits: schema.slotBits, slotCount: schema.slotCount)
+    for (index, school) in ["GP", "MS", "TS"].enumerated() {
+        let id = try SchoolID(school)
+        let keys = try SchoolKeys(schoolID: id, vaultID: "fuzz-model", signingSeed: Fuzz.batchSigner.rawRepresentation,
+                                  pseudonymKey: SHA256.hash(Array(school.utf8)))
+        try vault.registerSchool(id: id, attributes: ["region": index == 1 ? "rural" : "urban"],
+                                 signingPublicKey: Fuzz.batchSigner.publicKey)
+        var records: [BatchRecord] = []
+        for s in 0..<48 {
+            let score = UInt64((s * 37 + index * 11) % 1001)
+            let c = try key.encrypt(try layout.pack([score, score * score]))
+            records.append(BatchRecord(pseudonym: try keys.pseudonym(forStudent: "\(school)-\(s)"), subject: "math",
+                                       attributes: ["sex": s % 2 == 0 ? "F" : "M", "residence": s % 4 < 2 ? "urban" : "rural"],
+                                       ciphertext: try c.bytes(width: key.ciphertextByteCount)))
+        }
+        let url = scratch.appendingPathComponent("\(school).batch")
+        let writer = try BatchWriter(url: url, header: BatchHeader(school: id, vault: "fuzz-model", keyID: key.keyID,
+                                                                   schemaHash: try schema.schemaHash,
+                                                                   created: "2026-01-01T00:00:00Z", records: records.count))
+        for record in records { try writer.append(record) }
+        try writer.finish(signingKey: Fuzz.batchSigner)
+        _ = try vault.ingest(batchAt: url) { bytes in _ = try key.ciphertext(bytes: bytes) }
+    }
+    let engine = try ModelEngine(vault: vault, workers: 1)
+    let fixed = try engine.run(ModelSpec(formula: "score ~ sex + residence + region", contrast: "sex")).release
+    try seed("model-release", "fixed.json", fixed.jsonData())
+    let random = try engine.run(ModelSpec(formula: "score ~ sex + residence", filters: ["subject": "math"],
+                                          random: "school")).release
+    try seed("model-release", "random.json", random.jsonData())
+    // A covariate layout (prior_score in ciphertexts 1 and 2), the sums repeated: decodes, decrypts to nonsense.
+    var covariate = fixed
+    covariate.model.formula = "score ~ sex + residence + region + prior_score"
+    covariate.numeric = ["score", "prior_score"]
+    covariate.layout = ModelRelease.Layout(slotBits: 96, slotsPerCiphertext: 2, ciphertextCount: 3, products: [
+        .init(name: "y", ciphertext: 0, slot: 0), .init(name: "y2", ciphertext: 0, slot: 1),
+        .init(name: "x:prior_score", ciphertext: 1, slot: 0), .init(name: "x2:prior_score", ciphertext: 1, slot: 1),
+        .init(name: "xy:prior_score", ciphertext: 2, slot: 0),
+    ])
+    func triple(_ block: ModelRelease.Block) -> ModelRelease.Block {
+        ModelRelease.Block(count: block.count, sums: Array(repeating: block.sums[0], count: 3))
+    }
+    covariate.total = triple(covariate.total)
+    covariate.levels = covariate.levels.map { $0.map(triple) }
+    try seed("model-release", "covariate.json", covariate.jsonData())
+}
+
+if CommandLine.arguments.dropFirst().contains("model") {
+    try modelSeeds()
+    print("model seeds written to \(corpus.path)")
+    exit(0)
+}
+
 if CommandLine.arguments.dropFirst().contains("threshold") {
     for target in ["threshold-key", "share", "partial"] {
         try? FileManager.default.removeItem(at: corpus.appendingPathComponent(target))
@@ -123,6 +200,11 @@ for (text, name) in samples {
         try seed("ciphertext", "edge-exponent.json", Data("{\"v\": \"\(v)\", \"e\": -100000}".utf8))
     }
 }
+
+// Schema files (`vault init --schema`): the committed hand-written seeds stay; add one written by the encoder.
+try seed("schema-file", "encoded.yaml", Data(SchemaFile.encode(try Schema(
+    subjects: ["math", "chinese"],
+    covariates: [.init(name: "prior_score", min: 0, max: 1000), .init(name: "absences", min: 0, max: 930)])).utf8))
 
 // Policies.
 let policyBytes = try fixture("Policies/default.yaml")
@@ -260,4 +342,5 @@ publicEncoder.outputFormatting = [.sortedKeys, .prettyPrinted]
 try seed("school-public-key", "gp.pub", try publicEncoder.encode(try SchoolPublicKeys(schoolKeys)))
 
 try await thresholdSeeds()
+try modelSeeds()
 print("seeds written to \(corpus.path)")
