@@ -19,6 +19,12 @@ public struct MemberKeyFile: Codable, Sendable {
         case publicKey = "public_key"
     }
 
+    public init(format: String, privateKey: String, publicKey: String) {
+        self.format = format
+        self.privateKey = privateKey
+        self.publicKey = publicKey
+    }
+
     /// A new key.
     public static func generate() throws(PrimitivesError) -> MemberKeyFile {
         let key = try Ed25519.PrivateKey()
@@ -39,6 +45,11 @@ public struct MemberPublicKeyFile: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case format
         case publicKey = "public_key"
+    }
+
+    public init(format: String, publicKey: String) {
+        self.format = format
+        self.publicKey = publicKey
     }
 
     /// Reads F.pub (at most 64 KiB) and checks the key.

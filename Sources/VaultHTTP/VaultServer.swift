@@ -40,7 +40,8 @@ final class ServerContext: Sendable {
     let service: VaultService
     let configuration: ServerConfiguration
     let metrics = ServiceMetrics()
-    let nonces = NonceCache()
+    /// Request authentication, with the nonces seen within the signature window.
+    let authenticator: RequestAuthenticator
     let limiter: RateLimiter
     let shutdown: ShutdownFlag
     let logger: Logger
@@ -57,6 +58,7 @@ final class ServerContext: Sendable {
         self.logger = logger
         self.now = now
         limiter = RateLimiter(perMinute: configuration.ratePerMinute, burst: configuration.rateBurst)
+        authenticator = RequestAuthenticator(nonces: NonceJournal()) { id throws(AppError) in try service.principal(id: id) }
         incoming = service.vault.directory.appendingPathComponent("incoming", isDirectory: true)
     }
 }
