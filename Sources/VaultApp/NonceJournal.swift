@@ -1,3 +1,4 @@
+public import Foundation
 import Synchronization
 
 /// Nonces seen within the signature window (`created` ± the limits): a second request with the same key id and
@@ -13,8 +14,14 @@ public final class NonceJournal: Sendable {
     /// Past this many live nonces new ones are refused (the rate limit keeps honest traffic far below it).
     public static let capacity = 2_000_000
 
+    /// The journal's name in the vault directory.
+    public static let fileName = "nonces.journal"
+
     /// A journal held in memory only.
     public init() {}
+
+    /// The journal of a vault directory (not yet kept on disk: held in memory only).
+    public init(directory: URL, now: Int64) throws(AppError) {}
 
     /// Records `nonce` for `keyID` until `now + window`; false if it was already seen within the window (or the
     /// journal is full).

@@ -43,6 +43,7 @@ enum Problem {
         case 413: "Content Too Large"
         case 422: "Unprocessable Content"
         case 429: "Too Many Requests"
+        case 431: "Request Header Fields Too Large"
         default: "Service Unavailable"
         }
     }
