@@ -260,4 +260,5 @@ publicEncoder.outputFormatting = [.sortedKeys, .prettyPrinted]
 try seed("school-public-key", "gp.pub", try publicEncoder.encode(try SchoolPublicKeys(schoolKeys)))
 
 try await thresholdSeeds()
+try await serviceSeeds(vault: vault)
 print("seeds written to \(corpus.path)")
