@@ -146,10 +146,10 @@ extension HTTPField.Name {
 /// Request authentication (RFC 9421), authorization (the policy's ROLES rule), the per-principal rate limit and the
 /// body limits, for every route that names an action.
 ///
-/// Authentication is `RequestAuthenticator` (VaultApp), the code the fuzz target `service-signature` runs; then
-/// rate limit → ROLES →
-/// declared size → body (small requests are collected here and checked against the signed digest; batches are
-/// streamed and checked by their handler).
+/// Authentication is `RequestAuthenticator` (VaultApp), the code the fuzz target `service-signature` runs: header
+/// section size (431), one well-formed Host (400), then the signature (401). Then rate limit → ROLES → declared size →
+/// body (small requests are collected here and checked against the signed digest; batches are streamed and checked by
+/// their handler).
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = VaultRequestContext
     let server: ServerContext
