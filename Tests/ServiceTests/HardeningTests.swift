@@ -162,7 +162,9 @@ struct HardeningTests {
                       #"{"by":["subject"],"filters":{"sex=F":"M"}}"#, #"{"by":["school,subject"],"filters":{}}"#,
                       #"{"by":["subject"],"filters":{},"by":["school"]}"#,
                       #"{"by":[\#((0..<17).map { "\"a\($0)\"" }.joined(separator: ","))],"filters":{}}"#,
-                      #"{"by":["subject"],"filters":{"sex":"\#(String(repeating: "F", count: 300))"}}"#])
+                      #"{"by":["subject"],"filters":{"sex":"\#(String(repeating: "F", count: 300))"}}"#,
+                      // service-request's first finding, as it found it: "by" held "subject=" and was run as such
+                      #"{ "by" : [ " Subject=" ], "filters" : { " Sex " : " F " } , "contrast" : null }"#])
     func strictQueryBodies(text: String) async throws {
         let fixture = try ServiceFixture.make()
         defer { fixture.remove() }
