@@ -74,9 +74,15 @@ public struct RequestAuthenticator: Sendable {
     public let principal: @Sendable (String) throws(AppError) -> Principal?
     /// Nonces seen within the signature window.
     public let nonces: NonceJournal
+    /// The authorities (`host[:port]`, lower-case) this vault answers to; empty: any well-formed one.
+    public let authorities: Set<String>
 
-    public init(nonces: NonceJournal, principal: @escaping @Sendable (String) throws(AppError) -> Principal?) {
+    /// - Parameter authorities: the names this vault is reached by (`serve --authority`); a request signed for another
+    ///   vault's name is refused even when the same key is registered here.
+    public init(nonces: NonceJournal, authorities: [String] = [],
+                principal: @escaping @Sendable (String) throws(AppError) -> Principal?) {
         self.nonces = nonces
+        self.authorities = Set(authorities.map { $0.lowercased() })
         self.principal = principal
     }
 
@@ -91,6 +97,9 @@ public struct RequestAuthenticator: Sendable {
         else { throw .refused(AppError(.headersTooLarge, "the request's header section is too large")) }
         guard head.hosts.count == 1, let authority = head.hosts.first, Self.isAuthority(authority) else {
             throw .refused(AppError(.badRequest, "the request needs exactly one Host of the form host[:port]"))
+        }
+        guard authorities.isEmpty || authorities.contains(authority.lowercased()) else {
+            throw .refused(AppError(.badRequest, "the request's Host is not a name this vault serves (serve --authority)"))
         }
         guard Self.isTarget(head.target) else { throw .refused(AppError(.badRequest, "the request target is malformed")) }
         guard head.signatureInput.count <= 1, head.signature.count <= 1 else {

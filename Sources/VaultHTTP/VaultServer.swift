@@ -61,7 +61,9 @@ final class ServerContext: Sendable {
         limiter = RateLimiter(perMinute: configuration.ratePerMinute, burst: configuration.rateBurst)
         // Seen nonces are journalled in the vault directory, so a request captured before a restart stays refused.
         let nonces = try NonceJournal(directory: service.vault.directory, now: now())
-        authenticator = RequestAuthenticator(nonces: nonces) { id throws(AppError) in try service.principal(id: id) }
+        authenticator = RequestAuthenticator(nonces: nonces, authorities: configuration.authorities) { id throws(AppError) in
+            try service.principal(id: id)
+        }
         incoming = service.vault.directory.appendingPathComponent("incoming", isDirectory: true)
     }
 }

@@ -136,6 +136,23 @@ struct HardeningTests {
         #expect(throws: Never.self) { try authenticator.authenticate(plain, now: Int64(Date().timeIntervalSince1970)) }
     }
 
+    @Test("serve --authority: a request whose Host is not one of the vault's names is refused (400), its own name accepted")
+    func authorities() async throws {
+        let fixture = try ServiceFixture.make()
+        defer { fixture.remove() }
+        let headers = try RouterTests.headers(try fixture.identity("operator"), .get, "/v1/status", body: [])
+        for (names, expected) in [(["vault.example:8443"], 400), (["vault.example:8443", "LOCALHOST"], 200)] {
+            var configuration = RouterTests.configuration()
+            configuration.authorities = names
+            let app = try VaultServer.application(service: try fixture.service(), configuration: configuration)
+            let (status, body) = try await app.test(.router) { client in try await Self.send(client, "/v1/status", headers: headers) }
+            #expect(status == expected, "\(names): \(status) \(body)")
+        }
+        var bad = RouterTests.configuration()
+        bad.authorities = ["user@vault.example"]
+        #expect(throws: AppError.self) { try bad.validate() }
+    }
+
     @Test("Oversized headers: a signature header over 4 KiB or a header section over 16 KiB is 431, as openapi.yaml says")
     func oversizedHeaders() async throws {
         let fixture = try ServiceFixture.make()
