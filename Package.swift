@@ -19,7 +19,7 @@ let package = Package(
             name: "EduVaultKit",
             targets: [
                 "BigNum", "Primitives", "Paillier", "VaultModel", "VaultPolicy", "VaultAudit", "VaultStore",
-                "VaultAggregation", "VaultAuditor", "VaultStatistics",
+                "VaultAggregation", "VaultAuditor", "VaultStatistics", "VaultApp",
             ]
         ),
     ],

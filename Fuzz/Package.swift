@@ -18,7 +18,7 @@ let strictSettings: [SwiftSetting] = [
 let targets = [
     "ciphertext", "public-key", "private-key", "sealed-key", "score-csv", "batch", "release", "policy", "descriptor",
     "signed-note", "audit-log", "lin-audit-state", "school-public-key", "threshold-key", "share", "partial", "schema-file",
-    "model-release", "model-formula",
+    "model-release", "model-formula", "service-signature", "service-request", "service-answer", "member-key",
 ]
 
 let package = Package(

@@ -30,6 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Requests per principal per minute.") var rateLimit = 1200
     @Option(help: "Connections served at once.") var maxConnections = 256
     @Option(help: "Seconds a client may take to send its request.") var requestTimeout = 120
+    @Option(name: .customLong("authority"),
+            help: "HOST[:PORT] clients reach the vault by (repeatable); requests with another Host are refused.")
+    var authorities: [String] = []
 
     func run() async throws {
         var configuration = ServerConfiguration()
@@ -42,6 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.ratePerMinute = rateLimit
         configuration.maxConnections = maxConnections
         configuration.requestTimeoutSeconds = requestTimeout
+        configuration.authorities = authorities
         do { try configuration.validate() } catch { throw CLIError(error.message) }
         let service = try vault.service()
         VaultServer.bootstrapLogging()

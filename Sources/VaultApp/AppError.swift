@@ -21,6 +21,8 @@ public struct AppError: Error, Sendable, Equatable, CustomStringConvertible {
         case timeout
         /// The body is larger than the limit (413).
         case tooLarge = "too_large"
+        /// The header section, or one signature header, is larger than the limit (431).
+        case headersTooLarge = "headers_too_large"
         /// The request is well formed but refused: a batch that fails validation, a query the policy refuses (422).
         case unprocessable
         /// Too many requests from this principal (429).
@@ -50,6 +52,7 @@ public struct AppError: Error, Sendable, Equatable, CustomStringConvertible {
         case .conflict: 409
         case .timeout: 408
         case .tooLarge: 413
+        case .headersTooLarge: 431
         case .unprocessable: 422
         case .rateLimited: 429
         case .unavailable: 503

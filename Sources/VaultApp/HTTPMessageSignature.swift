@@ -28,7 +28,7 @@ public enum HTTPMessageSignature {
     /// A `created` more than this many seconds ahead of the server's clock is refused.
     public static let maxSkewAhead: Int64 = 60
     /// The longest header value read.
-    static let maxHeaderBytes = 4096
+    public static let maxHeaderBytes = 4096
 
     /// The headers a signed request carries.
     public struct Headers: Sendable, Equatable {

@@ -19,6 +19,12 @@ public struct MemberKeyFile: Codable, Sendable {
         case publicKey = "public_key"
     }
 
+    public init(format: String, privateKey: String, publicKey: String) {
+        self.format = format
+        self.privateKey = privateKey
+        self.publicKey = publicKey
+    }
+
     /// A new key.
     public static func generate() throws(PrimitivesError) -> MemberKeyFile {
         let key = try Ed25519.PrivateKey()
@@ -39,6 +45,11 @@ public struct MemberPublicKeyFile: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case format
         case publicKey = "public_key"
+    }
+
+    public init(format: String, publicKey: String) {
+        self.format = format
+        self.publicKey = publicKey
     }
 
     /// Reads F.pub (at most 64 KiB) and checks the key.
@@ -72,6 +83,11 @@ public struct Identity: Sendable {
             guard let file = try? JSONDecoder().decode(MemberKeyFile.self, from: data),
                   let seed = Data(base64Encoded: file.privateKey), let key = try? Ed25519.PrivateKey(rawRepresentation: Array(seed))
             else { throw AppError(.badRequest, "the member key file is malformed") }
+            // The public key the file states is what its owner registered (F.pub); a file whose two halves differ
+            // would sign as a principal other than the one its owner believes it is.
+            guard Data(base64Encoded: file.publicKey).map(Array.init) == key.publicKey.rawRepresentation else {
+                throw AppError(.badRequest, "the member key file's public key is not its private key's; make a new one with `eduvault member keygen`")
+            }
             return Identity(keyID: Principal.memberID(publicKey: key.publicKey.rawRepresentation), key: key)
         }
         if format == SchoolKeys.currentFormat {

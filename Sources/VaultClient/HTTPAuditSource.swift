@@ -21,19 +21,17 @@ public struct HTTPAuditSource: AuditSource, RecordSource {
         tables = try client.expect(AuditTables.self, response)
     }
 
-    func get<T: Decodable>(_ type: T.Type, _ path: String, _ query: [URLQueryItem] = []) throws(AppError) -> T {
-        try client.expect(T.self, try client.sendBlocking(try client.request("GET", path, query: query)))
-    }
-
     public func forEachEntry(_ body: (AuditEntry) throws -> Void) throws {
         var start: Int64 = 1
         while true {
-            let page = try get(LogEntriesPage.self, "/v1/log/entries",
-                               [URLQueryItem(name: "start", value: String(start)),
-                                URLQueryItem(name: "end", value: String(start + VaultService.maxEntriesPerPage))])
+            let end = start + VaultService.maxEntriesPerPage
+            let response = try client.sendBlocking(try client.request(
+                "GET", "/v1/log/entries",
+                query: [URLQueryItem(name: "start", value: String(start)), URLQueryItem(name: "end", value: String(end))]))
+            let page = try ServiceAnswer.entries(status: response.status, body: response.body, start: start, end: end)
             for entry in page.entries { try body(entry) }
-            guard let last = page.entries.last, last.index < page.size else { return }
-            start = last.index + 1
+            guard let next = ServiceAnswer.next(after: page, start: start) else { return }
+            start = next
         }
     }
 
@@ -60,20 +58,6 @@ public struct HTTPAuditSource: AuditSource, RecordSource {
     public func leaves(batch: String) throws -> [[UInt8]]? {
         let response = try client.sendBlocking(try client.request("GET", "/v1/audit/leaves/\(batch)"))
         if response.status == 404 { return nil }
-        let page = try client.expect(LeavesPage.self, response)
-        return try page.leaves.map { hex throws -> [UInt8] in
-            var bytes: [UInt8] = []
-            var index = hex.startIndex
-            while index < hex.endIndex {
-                let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex) ?? hex.endIndex
-                guard let byte = UInt8(hex[index..<next], radix: 16) else {
-                    throw AppError(.unavailable, "the server sent a malformed leaf")
-                }
-                bytes.append(byte)
-                index = next
-            }
-            guard bytes.count == 32 else { throw AppError(.unavailable, "the server sent a malformed leaf") }
-            return bytes
-        }
+        return try ServiceAnswer.leaves(try client.expect(LeavesPage.self, response))
     }
 }

@@ -144,34 +144,11 @@ public final class VaultHTTPClient: @unchecked Sendable {
 
     /// The error a non-2xx response carries (RFC 9457 problem details).
     static func problem(_ response: Response) -> AppError {
-        struct Problem: Decodable {
-            var detail: String?
-            var title: String?
-            var rule: String?
-        }
-        let parsed = try? JSONDecoder().decode(Problem.self, from: response.body)
-        let detail = (parsed?.detail ?? parsed?.title ?? "the server answered \(response.status)")
-            .replacingOccurrences(of: "\n", with: " ")
-        let code: AppError.Code =
-            switch response.status {
-            case 400: .badRequest
-            case 401: .unauthorized
-            case 403: .forbidden
-            case 404: .notFound
-            case 409: .conflict
-            case 413: .tooLarge
-            case 422: .unprocessable
-            case 429: .rateLimited
-            default: .unavailable
-            }
-        return AppError(code, "server: \(detail) (HTTP \(response.status))", rule: parsed?.rule)
+        ServiceAnswer.problem(status: response.status, body: response.body)
     }
 
     func expect<T: Decodable>(_ type: T.Type, _ response: Response, _ statuses: Set<Int> = [200]) throws(AppError) -> T {
-        guard statuses.contains(response.status) else { throw Self.problem(response) }
-        do { return try JSONDecoder().decode(T.self, from: response.body) } catch {
-            throw AppError(.unavailable, "the server's answer is not the JSON this client expects")
-        }
+        try ServiceAnswer.decode(T.self, status: response.status, body: response.body, statuses: statuses)
     }
 
     // MARK: - Use cases
@@ -196,8 +173,7 @@ public final class VaultHTTPClient: @unchecked Sendable {
 
     /// Asks a query; the release's JSON (exactly the bytes the vault stored).
     public func query(_ query: Query) async throws(AppError) -> Data {
-        let body: Data
-        do { body = try JSONEncoder().encode(query) } catch { throw AppError(.badRequest, "the query cannot be encoded") }
+        let body = try ServiceRequest.encode(query)
         let response = try await send(try request("POST", "/v1/queries", body: body, contentType: "application/json"))
         guard response.status == 201 || response.status == 200 else { throw Self.problem(response) }
         return response.body

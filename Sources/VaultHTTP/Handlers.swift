@@ -118,17 +118,7 @@ struct Handlers: Sendable {
     /// `POST /v1/queries`: a JSON query (`by`, `filters`, `contrast`), answered with the release JSON (201).
     func query(_ context: VaultRequestContext) async throws -> Response {
         let body = context.body ?? ByteBuffer()
-        let query: Query
-        do { query = try JSONDecoder().decode(Query.self, from: Data(body.readableBytesView)) } catch {
-            throw AppError(.badRequest, "the body must be a JSON query: {\"by\": [\"subject\"], \"filters\": {}, \"contrast\": \"region\"}")
-        }
-        let normalised: Query
-        do {
-            normalised = try Query(byList: query.by.joined(separator: ","),
-                                   whereClauses: query.filters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
-                                   contrast: query.contrast)
-        } catch { throw AppError(.badRequest, error.message) }
-        guard normalised.by.count == query.by.count else { throw AppError(.badRequest, "\"by\" holds an empty attribute") }
+        let normalised = try ServiceRequest.query(body.readableBytesView)
         let (release, json) = try await service.queryRelease(normalised)
         var response = raw(json, type: "application/json")
         response.status = .created

@@ -43,6 +43,7 @@ enum Problem {
         case 413: "Content Too Large"
         case 422: "Unprocessable Content"
         case 429: "Too Many Requests"
+        case 431: "Request Header Fields Too Large"
         default: "Service Unavailable"
         }
     }
@@ -138,14 +139,17 @@ extension HTTPField.Name {
     static let signatureInput = HTTPField.Name("Signature-Input")!  // safe: a valid token
     static let signature = HTTPField.Name("Signature")!  // safe: a valid token
     static let contentDigest = HTTPField.Name("Content-Digest")!  // safe: a valid token
+    /// A `Host` field left among the fields: the first became the authority, any further one stays here.
+    static let host = HTTPField.Name("Host")!  // safe: a valid token
 }
 
 /// Request authentication (RFC 9421), authorization (the policy's ROLES rule), the per-principal rate limit and the
 /// body limits, for every route that names an action.
 ///
-/// Order: signature headers → `created` window → key id → revoked → signature → nonce → rate limit → ROLES →
-/// declared size → body (small requests are collected here and checked against the signed digest; batches are
-/// streamed and checked by their handler).
+/// Authentication is `RequestAuthenticator` (VaultApp), the code the fuzz target `service-signature` runs: header
+/// section size (431), one well-formed Host (400), then the signature (401). Then rate limit → ROLES → declared size →
+/// body (small requests are collected here and checked against the signed digest; batches are streamed and checked by
+/// their handler).
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = VaultRequestContext
     let server: ServerContext
@@ -157,37 +161,23 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let spec = context.route, let action = spec.action else { return try await next(request, context) }
-        let parsed: HTTPMessageSignature.Parsed
-        do throws(HTTPMessageSignature.Failure) {
-            parsed = try HTTPMessageSignature.parse(signatureInput: request.headers[.signatureInput],
-                                                    signature: request.headers[.signature])
-        } catch { throw fail(error) }
-        guard let digestHeader = request.headers[.contentDigest], let digest = HTTPMessageSignature.parseContentDigest(digestHeader)
-        else { throw fail(.init("malformed", "the request needs a Content-Digest: sha-256=:…: header (RFC 9530)")) }
-        let now = server.now()
-        do throws(HTTPMessageSignature.Failure) { try HTTPMessageSignature.checkFreshness(parsed, now: now) } catch {
-            throw fail(error)
-        }
-        guard let principal = try server.service.principal(id: parsed.keyID) else {
-            throw fail(.init("unknown_key", "the signature's keyid names no registered principal"))
-        }
-        guard principal.revoked == nil else { throw fail(.init("revoked", "the signing key was revoked")) }
-        guard let authority = request.head.authority, authority.utf8.count <= 300 else {
-            throw AppError(.badRequest, "the request has no Host")
-        }
         // The server knows its own scheme; HTTP/1 requests carry none (the test client says "http").
         let scheme = server.configuration.usesTLS ? "https" : (request.head.scheme ?? "http")
-        let targetURI = "\(scheme)://\(authority)\(request.uri.description)"
-        let publicKey: Ed25519.PublicKey
-        do { publicKey = try Ed25519.PublicKey(rawRepresentation: principal.publicKey) } catch {
-            throw fail(.init("unknown_key", "the principal's registered key is not usable"))
+        let head = RequestHead(
+            method: request.method.rawValue, scheme: scheme,
+            hosts: (request.head.authority.map { [$0] } ?? []) + request.headers[values: .host],
+            target: request.uri.description, signatureInput: request.headers[values: .signatureInput],
+            signature: request.headers[values: .signature], contentDigest: request.headers[values: .contentDigest],
+            headerBytes: request.headers.reduce(0) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count + 4 })
+        let authenticated: AuthenticatedRequest
+        do throws(RequestRefusal) { authenticated = try server.authenticator.authenticate(head, now: server.now()) } catch {
+            switch error {
+            case .unauthenticated(let failure): throw fail(failure)
+            case .refused(let refusal): throw refusal
+            }
         }
-        guard HTTPMessageSignature.verify(parsed, method: request.method.rawValue, targetURI: targetURI,
-                                          contentDigest: digestHeader, publicKey: publicKey)
-        else { throw fail(.init("bad_signature", "the signature does not verify over the method, the target URI and the Content-Digest")) }
-        guard server.nonces.insert(keyID: principal.id, nonce: parsed.nonce, now: now,
-                                   window: HTTPMessageSignature.maxAge + HTTPMessageSignature.maxSkewAhead)
-        else { throw fail(.init("replayed", "this signature's nonce was already used; sign each request afresh")) }
+        let principal = authenticated.principal
+        let digest = authenticated.digest
         context.notes.values.withLock { $0.principal = principal.id }
         if server.limiter.take(principal.id) != nil {
             throw AppError(.rateLimited, "too many requests from this principal; slow down")
@@ -203,9 +193,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
         context.signedDigest = digest
         if spec.body == .small {
             let body = try await BodyReader.collect(request.body, limit: limit, timeout: server.configuration.requestTimeoutSeconds)
-            guard SHA256.hash(body.readableBytesView) == digest else {
-                throw fail(.init("digest_mismatch", "the body does not match the signed Content-Digest"))
-            }
+            do throws(HTTPMessageSignature.Failure) {
+                try RequestAuthenticator.checkBody(body.readableBytesView, digest: digest)
+            } catch { throw fail(error) }
             context.body = body
         }
         return try await next(request, context)

@@ -16,8 +16,10 @@ info:
     with its caller's Ed25519 key (RFC 9421 HTTP Message Signatures, alg ed25519, keyid = principal id; covered
     components "@method", "@target-uri" and "content-digest" (RFC 9530, sha-256, also for an empty body); parameters
     created and nonce). A signature created more than 300 s ago or more than 60 s ahead, a nonce seen within that
-    window, a body that does not match its Content-Digest, and an unknown or revoked key are refused with 401. What
-    each role (school, bureau, auditor, operator) may do comes from the vault policy's ROLES rule; a denial is 403
+    window (also across restarts: seen nonces are journalled in the vault directory), a body that does not match its
+    Content-Digest, and an unknown or revoked key are refused with 401. A request needs exactly one Host of the form
+    host[:port] (400 otherwise); a header section over 16 KiB, or a signature header over 4 KiB, is refused with 431;
+    a JSON body with an unknown or repeated key is refused with 400. What each role (school, bureau, auditor, operator) may do comes from the vault policy's ROLES rule; a denial is 403
     citing the rule and is written to the audit log. Errors are RFC 9457 problem details with one line of text.
   license:
     name: Proprietary
@@ -64,6 +66,7 @@ paths:
         '408': {$ref: '#/components/responses/Problem'}
         '409': {$ref: '#/components/responses/Problem'}
         '413': {$ref: '#/components/responses/Problem'}
+        '431': {$ref: '#/components/responses/Problem'}
         '422': {$ref: '#/components/responses/Problem'}
         '429': {$ref: '#/components/responses/Problem'}
         '503': {$ref: '#/components/responses/Problem'}
@@ -85,6 +88,7 @@ paths:
         '403': {$ref: '#/components/responses/Problem'}
         '404': {$ref: '#/components/responses/Problem'}
         '413': {$ref: '#/components/responses/Problem'}
+        '431': {$ref: '#/components/responses/Problem'}
         '429': {$ref: '#/components/responses/Problem'}
         '503': {$ref: '#/components/responses/Problem'}
   /v1/queries:
@@ -111,6 +115,7 @@ paths:
         '403': {$ref: '#/components/responses/Problem'}
         '408': {$ref: '#/components/responses/Problem'}
         '413': {$ref: '#/components/responses/Problem'}
+        '431': {$ref: '#/components/responses/Problem'}
         '422': {$ref: '#/components/responses/Problem'}
         '429': {$ref: '#/components/responses/Problem'}
         '503': {$ref: '#/components/responses/Problem'}
@@ -162,6 +167,7 @@ paths:
         '403': {$ref: '#/components/responses/Problem'}
         '404': {$ref: '#/components/responses/Problem'}
         '413': {$ref: '#/components/responses/Problem'}
+        '431': {$ref: '#/components/responses/Problem'}
         '429': {$ref: '#/components/responses/Problem'}
         '503': {$ref: '#/components/responses/Problem'}
   /v1/status:
@@ -179,6 +185,7 @@ paths:
         '401': {$ref: '#/components/responses/Problem'}
         '403': {$ref: '#/components/responses/Problem'}
         '413': {$ref: '#/components/responses/Problem'}
+        '431': {$ref: '#/components/responses/Problem'}
         '429': {$ref: '#/components/responses/Problem'}
         '503': {$ref: '#/components/responses/Problem'}
   /v1/log/checkpoint:
@@ -197,6 +204,7 @@ paths:
         '403': {$ref: '#/components/responses/Problem'}
         '404': {$ref: '#/components/responses/Problem'}
         '413': {$ref: '#/components/responses/Problem'}
+        '431': {$ref: '#/components/responses/Problem'}
         '429': {$ref: '#/components/responses/Problem'}
         '503': {$ref: '#/components/responses/Problem'}
   /v1/log/entries:
@@ -221,6 +229,7 @@ paths:
         '401': {$ref: '#/components/responses/Problem'}
         '403': {$ref: '#/components/responses/Problem'}
         '413': {$ref: '#/components/responses/Problem'}
+        '431': {$ref: '#/components/responses/Problem'}
         '429': {$ref: '#/components/responses/Problem'}
         '503': {$ref: '#/components/responses/Problem'}
   /v1/log/proofs/inclusion:
@@ -248,6 +257,7 @@ paths:
         '403': {$ref: '#/components/responses/Problem'}
         '404': {$ref: '#/components/responses/Problem'}
         '413': {$ref: '#/components/responses/Problem'}
+        '431': {$ref: '#/components/responses/Problem'}
         '429': {$ref: '#/components/responses/Problem'}
         '503': {$ref: '#/components/responses/Problem'}
   /v1/log/proofs/consistency:
@@ -275,6 +285,7 @@ paths:
         '403': {$ref: '#/components/responses/Problem'}
         '404': {$ref: '#/components/responses/Problem'}
         '413': {$ref: '#/components/responses/Problem'}
+        '431': {$ref: '#/components/responses/Problem'}
         '429': {$ref: '#/components/responses/Problem'}
         '503': {$ref: '#/components/responses/Problem'}
   /v1/audit/tables:
@@ -292,6 +303,7 @@ paths:
         '401': {$ref: '#/components/responses/Problem'}
         '403': {$ref: '#/components/responses/Problem'}
         '413': {$ref: '#/components/responses/Problem'}
+        '431': {$ref: '#/components/responses/Problem'}
         '429': {$ref: '#/components/responses/Problem'}
         '503': {$ref: '#/components/responses/Problem'}
   /v1/audit/records/{batch}:
@@ -314,6 +326,7 @@ paths:
         '403': {$ref: '#/components/responses/Problem'}
         '404': {$ref: '#/components/responses/Problem'}
         '413': {$ref: '#/components/responses/Problem'}
+        '431': {$ref: '#/components/responses/Problem'}
         '429': {$ref: '#/components/responses/Problem'}
         '503': {$ref: '#/components/responses/Problem'}
   /v1/audit/leaves/{batch}:
@@ -340,6 +353,7 @@ paths:
         '403': {$ref: '#/components/responses/Problem'}
         '404': {$ref: '#/components/responses/Problem'}
         '413': {$ref: '#/components/responses/Problem'}
+        '431': {$ref: '#/components/responses/Problem'}
         '429': {$ref: '#/components/responses/Problem'}
         '503': {$ref: '#/components/responses/Problem'}
   /healthz:

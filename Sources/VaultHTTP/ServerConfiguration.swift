@@ -26,6 +26,10 @@ public struct ServerConfiguration: Sendable {
     /// Requests per principal per minute (token bucket), and the burst above the steady rate.
     public var ratePerMinute = 1200
     public var rateBurst = 120
+    /// The `host[:port]` names clients reach this vault by (`--authority`, repeatable). When set, a request whose
+    /// Host is another name is refused (400): a request signed for another vault, by a key registered in both, cannot
+    /// be replayed here. Empty: any well-formed Host.
+    public var authorities: [String] = []
 
     public init() {}
 
@@ -68,6 +72,9 @@ public struct ServerConfiguration: Sendable {
             throw AppError(.badRequest,
                 "refusing to serve \(host) without TLS: give --tls-cert F --tls-key F (or --insecure-plain-http if a "
                     + "TLS proxy in front of the vault terminates TLS)")
+        }
+        guard authorities.allSatisfy(RequestAuthenticator.isAuthority) else {
+            throw AppError(.badRequest, "--authority takes host[:port], e.g. vault.example:8443")
         }
         guard maxBatchBytes > 0, maxConnections > 0, ratePerMinute > 0, requestTimeoutSeconds > 0 else {
             throw AppError(.badRequest, "limits must be positive")

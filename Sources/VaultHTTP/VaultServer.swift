@@ -40,7 +40,8 @@ final class ServerContext: Sendable {
     let service: VaultService
     let configuration: ServerConfiguration
     let metrics = ServiceMetrics()
-    let nonces = NonceCache()
+    /// Request authentication, with the nonces seen within the signature window.
+    let authenticator: RequestAuthenticator
     let limiter: RateLimiter
     let shutdown: ShutdownFlag
     let logger: Logger
@@ -49,14 +50,20 @@ final class ServerContext: Sendable {
     /// Clock override for tests (Unix seconds).
     let now: @Sendable () -> Int64
 
+    /// - Throws: `.unavailable` when the vault's nonce journal cannot be read or written.
     init(service: VaultService, configuration: ServerConfiguration, logger: Logger, shutdown: ShutdownFlag,
-         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) throws(AppError) {
         self.shutdown = shutdown
         self.service = service
         self.configuration = configuration
         self.logger = logger
         self.now = now
         limiter = RateLimiter(perMinute: configuration.ratePerMinute, burst: configuration.rateBurst)
+        // Seen nonces are journalled in the vault directory, so a request captured before a restart stays refused.
+        let nonces = try NonceJournal(directory: service.vault.directory, now: now())
+        authenticator = RequestAuthenticator(nonces: nonces, authorities: configuration.authorities) { id throws(AppError) in
+            try service.principal(id: id)
+        }
         incoming = service.vault.directory.appendingPathComponent("incoming", isDirectory: true)
     }
 }
@@ -79,8 +86,12 @@ public enum VaultServer {
         shutdown: ShutdownFlag, onListening: @escaping @Sendable (Int) async -> Void
     ) throws(AppError) -> some ApplicationProtocol {
         try configuration.validate()
-        let server = now.map { ServerContext(service: service, configuration: configuration, logger: logger, shutdown: shutdown, now: $0) }
-            ?? ServerContext(service: service, configuration: configuration, logger: logger, shutdown: shutdown)
+        let server: ServerContext
+        if let now {
+            server = try ServerContext(service: service, configuration: configuration, logger: logger, shutdown: shutdown, now: now)
+        } else {
+            server = try ServerContext(service: service, configuration: configuration, logger: logger, shutdown: shutdown)
+        }
         // Uploads cut short by a crash leave only files here; nothing of them reached the database.
         try? FileManager.default.removeItem(at: server.incoming)
         do { try FileManager.default.createDirectory(at: server.incoming, withIntermediateDirectories: true) } catch {

@@ -14,10 +14,10 @@ final class LiveServer: @unchecked Sendable {
     var url: String { "\(scheme)://127.0.0.1:\(port)" }
     let scheme: String
 
-    init(vault: URL, extra: [String] = [], scheme: String = "http") throws {
+    init(vault: URL, extra: [String] = [], scheme: String = "http", port: Int = 0) throws {
         self.scheme = scheme
         process.executableURL = Tool.executable
-        process.arguments = ["serve", "--vault", vault.path, "--listen", "127.0.0.1:0"] + extra
+        process.arguments = ["serve", "--vault", vault.path, "--listen", "127.0.0.1:\(port)"] + extra
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = FileHandle.nullDevice

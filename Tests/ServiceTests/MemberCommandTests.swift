@@ -42,7 +42,7 @@ struct MemberCommandTests {
     @Test("Help text names the service's options")
     func help() throws {
         let serve = try Tool.must(["serve", "--help"])
-        for option in ["--listen", "--tls-cert", "--tls-key", "--insecure-plain-http", "--max-batch-mb", "SIGTERM"] {
+        for option in ["--listen", "--tls-cert", "--tls-key", "--insecure-plain-http", "--max-batch-mb", "--authority", "SIGTERM"] {
             #expect(serve.contains(option), "serve --help lacks \(option)")
         }
         #expect(try Tool.must(["member", "--help"]).contains("revoke"))

@@ -343,4 +343,5 @@ try seed("school-public-key", "gp.pub", try publicEncoder.encode(try SchoolPubli
 
 try await thresholdSeeds()
 try modelSeeds()
+try await serviceSeeds(vault: vault)
 print("seeds written to \(corpus.path)")
