@@ -81,6 +81,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "With --sum-vault: summing threads (default: every core, as a query).")
     var sumWorkers: Int?
 
+    @Option(help: ArgumentHelp("With --sum-vault: records per chunk from the reader to the summing threads.", visibility: .hidden))
+    var sumChunk: Int?
+
     @Flag(help: "Instead of the core operations, load the service: --load-schools schools upload batches of --load-records records concurrently over HTTP while a bureau queries (with --public-key).")
     var load = false
     @Option(help: ArgumentHelp(visibility: .hidden)) var loadSchools = 64
@@ -93,8 +96,9 @@ struct BenchCommand: AsyncParsableCommand {
             guard (1...1000).contains(sumPasses) else { throw CLIError("--sum-passes must be 1–1000") }
             let workers = sumWorkers ?? availableCores
             guard (1...256).contains(workers) else { throw CLIError("--sum-workers must be 1–256") }
+            guard (1...65536).contains(sumChunk ?? 1) else { throw CLIError("--sum-chunk must be 1–65536") }
             try SumBenchmark(vaultDirectory: sumVault, flatFile: sumFile, planOut: sumPlanOut, passes: sumPasses,
-                             workers: workers).run()
+                             workers: workers, chunkSize: sumChunk).run()
             return
         }
         if load {

@@ -26,6 +26,8 @@ struct SumBenchmark {
     var planOut: String?
     var passes: Int
     var workers: Int
+    /// Records per chunk (default: the engine's).
+    var chunkSize: Int? = nil
 
     func run() throws {
         let vault: Vault
@@ -88,9 +90,9 @@ struct SumBenchmark {
         for _ in 0..<passes {
             if flatFile != nil {
                 result = try engine.sumRecords(cellOfAtom: cellOfAtom, cells: cells, atomIDs: atomIDs,
-                                               ciphertexts: ciphertexts)
+                                               ciphertexts: ciphertexts, chunkSize: chunkSize ?? QueryEngine.chunkSize)
             } else {
-                result = try engine.sumRecords(cellOfAtom: cellOfAtom, cells: cells)
+                result = try engine.sumRecords(cellOfAtom: cellOfAtom, cells: cells, chunkSize: chunkSize ?? QueryEngine.chunkSize)
             }
         }
         let cpu = Self.cpuSeconds() - cpu0, wall = Date().timeIntervalSince(wall0)

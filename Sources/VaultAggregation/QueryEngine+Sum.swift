@@ -2,6 +2,12 @@ public import Paillier
 public import VaultStore
 
 extension QueryEngine {
+    /// Records per chunk handed from the reader to the summing threads. 256 ciphertexts of a 2048-bit key are
+    /// 128 KB: malloc reuses such buffers once freed, whereas each 4096-record chunk (2 MB) was mapped afresh and
+    /// cost one page fault per 8 records (`bench --sum-vault` showed 13% of its CPU in the kernel; see
+    /// Benchmarks/montgomery-sum.sh). A hand-over per 256 records is still rare next to their Montgomery products.
+    public static let chunkSize = 256
+
     /// Sums the stored ciphertexts of every record whose atom maps to a cell, on ``workers`` threads: the engine's
     /// summing path (scan, selection, ``ParallelCellSummer``), also called by `eduvault bench --sum-vault` so that
     /// the benchmark times exactly what a query runs.
@@ -14,12 +20,13 @@ extension QueryEngine {
     /// - Throws: ``AggregationError/Code/storage`` for database failures and invalid stored ciphertexts.
     /// - Complexity: one Montgomery product per matching record; memory bounded by a few chunks per worker.
     public func sumRecords(
-        cellOfAtom: [Int32], cells: Int, filter: RecordFilter = RecordFilter(), progress: (Int) -> Void = { _ in }
+        cellOfAtom: [Int32], cells: Int, filter: RecordFilter = RecordFilter(), chunkSize: Int = QueryEngine.chunkSize,
+        progress: (Int) -> Void = { _ in }
     ) throws(AggregationError) -> (sums: [Int: Ciphertext], counts: [Int]) {
         var feeder = CellFeeder(cellOfAtom: cellOfAtom, cells: cells, width: key.ciphertextByteCount)
-        let summer = ParallelCellSummer(key: key, workers: max(1, workers))
+        let summer = ParallelCellSummer(key: key, cells: cells, workers: max(1, workers))
         do {
-            try vault.forEachRecordChunk(matching: filter, width: key.ciphertextByteCount) { chunk in
+            try vault.forEachRecordChunk(matching: filter, width: key.ciphertextByteCount, chunkSize: chunkSize) { chunk in
                 feeder.feed(atomIDs: chunk.atomIDs, ciphertexts: chunk.ciphertexts, into: summer)
                 progress(feeder.read)
             }
@@ -42,12 +49,12 @@ extension QueryEngine {
     /// - Precondition: `ciphertexts.count == atomIDs.count * key.ciphertextByteCount`.
     /// - Throws: ``AggregationError/Code/storage`` for an invalid ciphertext.
     public func sumRecords(
-        cellOfAtom: [Int32], cells: Int, atomIDs: [Int64], ciphertexts: [UInt8], chunkSize: Int = 4096
+        cellOfAtom: [Int32], cells: Int, atomIDs: [Int64], ciphertexts: [UInt8], chunkSize: Int = QueryEngine.chunkSize
     ) throws(AggregationError) -> (sums: [Int: Ciphertext], counts: [Int]) {
         let width = key.ciphertextByteCount
         precondition(ciphertexts.count == atomIDs.count * width, "ciphertexts must be atomIDs.count × width bytes")
         var feeder = CellFeeder(cellOfAtom: cellOfAtom, cells: cells, width: width)
-        let summer = ParallelCellSummer(key: key, workers: max(1, workers))
+        let summer = ParallelCellSummer(key: key, cells: cells, workers: max(1, workers))
         var start = 0
         while start < atomIDs.count {
             let end = min(atomIDs.count, start + max(1, chunkSize))
