@@ -4,7 +4,8 @@
  *
  * It does what the engine does per record and nothing more: read the stored ciphertext bytes, BN_bin2bn them into
  * one reused BIGNUM, check 0 < c < n², and multiply them into the record's cell with one BN_mod_mul_montgomery
- * (one thread, one accumulator per cell, the R^-(k-1) factor removed once per cell at the end).
+ * (one thread, one accumulator per cell, the R^-(k-1) factor removed once per cell at the end of each pass, inside
+ * the timed window as in the engine; hashing the sums is not timed).
  *
  * Usage:
  *   montgomery-sum vault  PLAN VAULT.sqlite PASSES   sum straight from SQLite (SELECT atom_id, ciphertext ...)
@@ -83,6 +84,7 @@ static void read_plan(const char *path, struct plan *p) {
 /* One accumulator per cell, as each engine worker keeps. */
 struct sums {
     BIGNUM **acc;
+    BIGNUM **res;
     long *count;
     BIGNUM *scratch;
     BN_CTX *ctx;
@@ -93,14 +95,15 @@ struct sums {
 static void sums_init(struct sums *s, const struct plan *p) {
     s->plan = p;
     s->acc = calloc((size_t)p->cells, sizeof(BIGNUM *));
+    s->res = calloc((size_t)p->cells, sizeof(BIGNUM *));
     s->count = calloc((size_t)p->cells, sizeof(long));
     s->scratch = BN_new();
     s->ctx = BN_CTX_new();
     s->mont = BN_MONT_CTX_new();
-    if (!s->acc || !s->count || !s->scratch || !s->ctx || !s->mont) die("out of memory");
+    if (!s->acc || !s->res || !s->count || !s->scratch || !s->ctx || !s->mont) die("out of memory");
     if (!BN_MONT_CTX_set(s->mont, p->modulus, s->ctx)) die("BN_MONT_CTX_set failed");
     for (int i = 0; i < p->cells; i++)
-        if (!(s->acc[i] = BN_new())) die("out of memory");
+        if (!(s->acc[i] = BN_new()) || !(s->res[i] = BN_new())) die("out of memory");
 }
 
 static void sums_reset(struct sums *s) {
@@ -123,23 +126,33 @@ static inline void sums_add(struct sums *s, int64_t atom, const unsigned char *b
     s->count[cell]++;
 }
 
-/* Removes R^-(k-1) from every cell and hashes the sums (width bytes each, cells in order). */
+/* Removes R^-(k-1) from every cell (part of every timed pass, as in the engine): res[i] = acc[i]·R^(k-1) mod m. */
+static void sums_finalize(struct sums *s) {
+    const struct plan *p = s->plan;
+    BIGNUM *one = BN_new(), *r = BN_new(), *e = BN_new(), *corr = BN_new();
+    if (!one || !r || !e || !corr) die("out of memory");
+    if (!BN_set_word(one, 1) || !BN_to_montgomery(r, one, s->mont, s->ctx)) die("BN_to_montgomery failed");
+    for (int i = 0; i < p->cells; i++) {
+        if (s->count[i] == 0) continue;
+        if (!BN_set_word(e, (BN_ULONG)(s->count[i] - 1)) || !BN_mod_exp_mont(corr, r, e, p->modulus, s->ctx, s->mont) ||
+            !BN_mod_mul(s->res[i], s->acc[i], corr, p->modulus, s->ctx))
+            die("finalising a cell failed");
+    }
+    BN_free(one); BN_free(r); BN_free(e); BN_free(corr);
+}
+
+/* Hashes the finalised sums (width bytes each, non-empty cells in order). */
 static void sums_digest(struct sums *s, char out[65], long *records) {
     const struct plan *p = s->plan;
-    BIGNUM *one = BN_new(), *r = BN_new(), *e = BN_new(), *corr = BN_new(), *res = BN_new();
     unsigned char *buf = malloc((size_t)p->width);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!one || !r || !e || !corr || !res || !buf || !md) die("out of memory");
-    if (!BN_set_word(one, 1) || !BN_to_montgomery(r, one, s->mont, s->ctx)) die("BN_to_montgomery failed");
+    if (!buf || !md) die("out of memory");
     if (!EVP_DigestInit_ex(md, EVP_sha256(), NULL)) die("EVP_DigestInit_ex failed");
     *records = 0;
     for (int i = 0; i < p->cells; i++) {
         if (s->count[i] == 0) continue;
         *records += s->count[i];
-        if (!BN_set_word(e, (BN_ULONG)(s->count[i] - 1)) || !BN_mod_exp_mont(corr, r, e, p->modulus, s->ctx, s->mont) ||
-            !BN_mod_mul(res, s->acc[i], corr, p->modulus, s->ctx))
-            die("finalising a cell failed");
-        if (BN_bn2binpad(res, buf, p->width) != p->width) die("BN_bn2binpad failed");
+        if (BN_bn2binpad(s->res[i], buf, p->width) != p->width) die("BN_bn2binpad failed");
         if (!EVP_DigestUpdate(md, buf, (size_t)p->width)) die("EVP_DigestUpdate failed");
     }
     unsigned char digest[32];
@@ -147,7 +160,6 @@ static void sums_digest(struct sums *s, char out[65], long *records) {
     if (!EVP_DigestFinal_ex(md, digest, &len) || len != 32) die("EVP_DigestFinal_ex failed");
     for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", digest[i]);
     EVP_MD_CTX_free(md);
-    BN_free(one); BN_free(r); BN_free(e); BN_free(corr); BN_free(res);
     free(buf);
 }
 
@@ -215,6 +227,7 @@ int main(int argc, char **argv) {
         for (int pass = 0; pass < passes; pass++) {
             sums_reset(&s);
             sum_vault(&s, stmt);
+            sums_finalize(&s);
         }
         cpu1 = cpu_seconds();
         wall1 = wall_seconds();
@@ -240,6 +253,7 @@ int main(int argc, char **argv) {
                 for (int b = 7; b >= 0; b--) atom = (atom << 8) | rec[b];
                 sums_add(&s, (int64_t)atom, rec + 8, plan.width);
             }
+            sums_finalize(&s);
         }
         cpu1 = cpu_seconds();
         wall1 = wall_seconds();
