@@ -23,13 +23,18 @@ final class ParallelCellSummer: @unchecked Sendable {
     private var failure: PaillierError?
     private var partials: [[Ciphertext?]] = []
     private var running = 0
+    /// Workers waiting for a chunk, and whether the producer waits for room: each side is woken only when the
+    /// other needs it — the producer once the queue is down to half, so it reads several chunks per wake-up
+    /// instead of one per chunk (a futex wake and a cold cache each time).
+    private var idleWorkers = 0
+    private var producerWaiting = false
 
     /// Starts `workers` threads summing into cells `0 ..< cells`.
     init(key: PublicKey, cells: Int, workers: Int) {
         self.key = key
         self.width = key.ciphertextByteCount
         self.cells = cells
-        self.maxQueued = max(2, workers * 2)
+        self.maxQueued = max(8, workers * 4)
         for _ in 0..<max(1, workers) {
             running += 1
             let thread = Thread { [self] in self.work() }
@@ -43,9 +48,13 @@ final class ParallelCellSummer: @unchecked Sendable {
     /// - Precondition: every cell index lies in `0 ..< cells`, and `ciphertexts` holds one ciphertext per cell index.
     func submit(ciphertexts: [UInt8], cells: [Int32]) {
         condition.lock()
-        while queue.count >= maxQueued && failure == nil { condition.wait() }
+        while queue.count >= maxQueued && failure == nil {
+            producerWaiting = true
+            condition.wait()
+        }
+        producerWaiting = false
         queue.append(Job(ciphertexts: ciphertexts, cells: cells))
-        condition.broadcast()
+        if idleWorkers > 0 { condition.broadcast() }
         condition.unlock()
     }
 
@@ -74,14 +83,18 @@ final class ParallelCellSummer: @unchecked Sendable {
         var localFailure: PaillierError?
         while true {
             condition.lock()
-            while queue.isEmpty && !closed { condition.wait() }
+            while queue.isEmpty && !closed {
+                idleWorkers += 1
+                condition.wait()
+                idleWorkers -= 1
+            }
             if queue.isEmpty && closed {
                 condition.unlock()
                 break
             }
             let job = queue.removeFirst()
             let abort = failure != nil
-            condition.broadcast()
+            if producerWaiting && queue.count <= maxQueued / 2 { condition.broadcast() }
             condition.unlock()
             if abort || localFailure != nil { continue }
             precondition(job.ciphertexts.count == job.cells.count * width, "a job's ciphertexts and cells disagree")
