@@ -59,6 +59,8 @@ let package = Package(
             name: "VaultStore",
             dependencies: [
                 "VaultModel", "VaultAudit", "VaultPolicy", "Primitives", .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the record scan's hot loop only (Vault+Scan.swift reads two columns per row).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
         ),

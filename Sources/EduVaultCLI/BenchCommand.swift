@@ -66,6 +66,27 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "With --query-records: make this many earlier releases (per-school tables) first, so the timed query's LIN-AUDIT works against a history.")
     var priorReleases: Int = 0
 
+    @Option(help: "With --query-records: build the vault in this (new) directory and keep it, e.g. for --sum-vault.")
+    var keepVault: String?
+
+    @Option(help: "Instead of the core operations, time the engine's homomorphic sum alone over this vault's records (cells by subject and every attribute); prints records, cells, passes, cpu_s, wall_s and a digest of the sums. Benchmarks/montgomery-sum.sh compares it with a C program.")
+    var sumVault: String?
+
+    @Option(help: "With --sum-vault: sum the records of this flat file (per record an 8-byte little-endian atom id, then the ciphertext; `Benchmarks/montgomery-sum export` writes it) from memory instead of reading the vault.")
+    var sumFile: String?
+
+    @Option(help: "With --sum-vault: write the cell plan (width, n², each atom's cell) for Benchmarks/montgomery-sum.c here.")
+    var sumPlanOut: String?
+
+    @Option(help: "With --sum-vault: how many times to sum every record.")
+    var sumPasses: Int = 1
+
+    @Option(help: "With --sum-vault: summing threads (default: every core, as a query).")
+    var sumWorkers: Int?
+
+    @Option(help: ArgumentHelp("With --sum-vault: records per chunk from the reader to the summing threads.", visibility: .hidden))
+    var sumChunk: Int?
+
     @Flag(help: "Instead of the core operations, load the service: --load-schools schools upload batches of --load-records records concurrently over HTTP while a bureau queries (with --public-key).")
     var load = false
     @Option(help: ArgumentHelp(visibility: .hidden)) var loadSchools = 64
@@ -74,6 +95,15 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "With --load: the vault's public key (default Keys/test/eduvault-2048/public.json).") var publicKey: String?
 
     func run() async throws {
+        if let sumVault {
+            guard (1...1000).contains(sumPasses) else { throw CLIError("--sum-passes must be 1–1000") }
+            let workers = sumWorkers ?? availableCores
+            guard (1...256).contains(workers) else { throw CLIError("--sum-workers must be 1–256") }
+            guard (1...65536).contains(sumChunk ?? 1) else { throw CLIError("--sum-chunk must be 1–65536") }
+            try SumBenchmark(vaultDirectory: sumVault, flatFile: sumFile, planOut: sumPlanOut, passes: sumPasses,
+                             workers: workers, chunkSize: sumChunk).run()
+            return
+        }
         if load {
             try await LoadBenchmark(schools: loadSchools, batchesPerSchool: loadBatches, recordsPerBatch: loadRecords,
                                     publicKey: publicKey ?? "Keys/test/eduvault-2048/public.json", json: json).run()
@@ -230,8 +260,8 @@ struct BenchCommand: AsyncParsableCommand {
     private func runQueryBenchmark(records: Int, key: borrowing PrivateKey) async throws {
         guard (100...10_000_000).contains(records) else { throw CLIError("--query-records must be 100–10000000") }
         guard (0...10_000).contains(priorReleases) else { throw CLIError("--prior-releases must be 0–10000") }
-        let result = try await QueryBenchmark(records: records, bits: bits, priorReleases: priorReleases, model: model)
-            .run(key: key) { line in
+        let result = try await QueryBenchmark(records: records, bits: bits, priorReleases: priorReleases, model: model,
+                                              keepDirectory: keepVault).run(key: key) { line in
             if !json { Terminal.note("  " + line) }
         }
         let cores = availableCores

@@ -29,6 +29,9 @@ struct QueryBenchmark {
     /// province: 2).
     static let modelFormula = "score ~ prior_score + study_hours + sex + residence + subject + region + province"
 
+    /// Build the vault here and keep it (`--keep-vault`), instead of in a temporary directory removed afterwards.
+    var keepDirectory: String? = nil
+
     struct Result {
         var ingestPerSecond: Double
         var querySeconds: Double
@@ -57,9 +60,12 @@ struct QueryBenchmark {
         let pub = key.publicKey
         let shared = SharedPrivateKey(key)
         let fm = FileManager.default
-        let root = fm.temporaryDirectory.appendingPathComponent("eduvault-bench-\(UUID().uuidString.prefix(8))")
-        try fm.createDirectory(at: root, withIntermediateDirectories: true)
-        defer { try? fm.removeItem(at: root) }
+        let scratch = fm.temporaryDirectory.appendingPathComponent("eduvault-bench-\(UUID().uuidString.prefix(8))")
+        try fm.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(at: scratch) }
+        // The vault lives in `keepDirectory/` when asked to outlive the run; batch files always go to the scratch one.
+        let vaultURL = keepDirectory.map { URL(fileURLWithPath: $0) } ?? scratch.appendingPathComponent("vault")
+        let root = scratch
 
         let schema = model
             ? try Schema(covariates: [Schema.Covariate(name: "prior_score", min: 0, max: 1000),
@@ -70,7 +76,7 @@ struct QueryBenchmark {
         let jwk = try JSONDecoder().decode(PaillierPublicJWK.self, from: PaillierJSON.encodePublicKey(pub, kid: "bench"))
         let descriptor = try Descriptor(vaultID: "bench", publicKey: jwk, keyID: pub.keyID, keyBits: pub.bitCount,
                                         schema: schema, policy: policy.reference)
-        let vault = try Vault.create(directory: root.appendingPathComponent("vault"), descriptor: descriptor,
+        let vault = try Vault.create(directory: vaultURL, descriptor: descriptor,
                                      policyBytes: policyBytes)
         let layout = try SlotLayout(slotBits: schema.slotBits, slotCount: schema.slotCount)
 
@@ -179,7 +185,7 @@ struct QueryBenchmark {
                   cell.sumOfSquares == BigNum(UInt64(e.sumSquares))
             else { verified = false; continue }
         }
-        let size = (try? fm.attributesOfItem(atPath: root.appendingPathComponent("vault/vault.sqlite").path)[.size]
+        let size = (try? fm.attributesOfItem(atPath: vaultURL.appendingPathComponent("vault.sqlite").path)[.size]
                     as? NSNumber)?.int64Value ?? 0
         let afterQuery = Self.peakMemory()
         var modelFigures = (seconds: 0.0, cells: 0, blocks: 0, verified: true)

@@ -63,3 +63,55 @@ public struct CiphertextSum: ~Copyable {
         }
     }
 }
+
+/// Streaming homomorphic sums for many cells at once: what one summing thread of a query keeps, one running sum per
+/// cell, indexed by the cell's number (no lookup by key per ciphertext).
+///
+/// Each ciphertext costs one Montgomery multiplication into its cell (see ``CiphertextSum``).
+///
+/// Not `Sendable`: one set per thread.
+public struct CiphertextSums: ~Copyable {
+    private let width: Int
+    private var accumulators: ProductAccumulatorSet
+
+    /// Starts `cells` empty sums.
+    ///
+    /// - Precondition: `cells >= 0`.
+    public init(key: PublicKey, cells: Int) {
+        width = key.ciphertextByteCount
+        accumulators = ProductAccumulatorSet(context: key.core.montN2, cells: cells)
+    }
+
+    /// The number of cells.
+    public var cellCount: Int { accumulators.cellCount }
+
+    /// How many ciphertexts went into `cell`.
+    public func count(of cell: Int) -> Int { accumulators.count(of: cell) }
+
+    /// Adds a ciphertext given as its fixed-width big-endian bytes to `cell`.
+    ///
+    /// Checks width and 0 < c < n² (cheap). The gcd(c, n) = 1 check is left to the ingest that stored the bytes.
+    ///
+    /// - Precondition: `0 <= cell < cellCount`.
+    /// - Throws: ``PaillierError/Code/malformedCiphertext`` for another width, ``PaillierError/Code/invalidCiphertext``
+    ///   for a value out of range.
+    @inline(__always)
+    public mutating func add(bytes: UnsafeRawBufferPointer, to cell: Int) throws(PaillierError) {
+        guard bytes.count == width else {
+            throw PaillierError(.malformedCiphertext, "a ciphertext of this key is \(width) bytes, not \(bytes.count)")
+        }
+        do { try accumulators.multiply(bigEndian: bytes, into: cell) } catch {
+            throw CiphertextSum.mapped(error, "a stored ciphertext is not in the key's ciphertext range")
+        }
+    }
+
+    /// Enc(Σ m) of everything added to `cell`, or `nil` when nothing was (not re-randomised).
+    ///
+    /// - Throws: ``PaillierError/Code/internalFailure`` when OpenSSL fails.
+    public func result(_ cell: Int) throws(PaillierError) -> Ciphertext? {
+        guard accumulators.count(of: cell) > 0 else { return nil }
+        do { return Ciphertext(unchecked: try accumulators.finalize(cell)) } catch {
+            throw PaillierError(.internalFailure, "could not finish the sum: \(error.message)")
+        }
+    }
+}

@@ -525,10 +525,11 @@ public struct ModelEngine: Sendable {
         var summed = [Int](repeating: 0, count: planned.count)
         var read = 0
         let perRecord = layout.ciphertextCount
-        let summer = ParallelCellSummer(key: key, workers: max(1, workers))
+        // Cell `k` of the summer is ciphertext `k % perRecord` of planned cell `k / perRecord`.
+        let summer = ParallelCellSummer(key: key, cells: planned.count * perRecord, workers: max(1, workers))
         do {
             try vault.forEachRecordChunk(
-                matching: filter, width: key.ciphertextByteCount,
+                matching: filter, width: key.ciphertextByteCount, chunkSize: QueryEngine.chunkSize,
                 allCiphertexts: perRecord > 1
             ) { chunk in
                 guard chunk.perRecord == perRecord else {

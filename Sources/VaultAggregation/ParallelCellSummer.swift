@@ -2,8 +2,8 @@ import Foundation
 import Paillier
 
 /// Sums ciphertexts into cells on several worker threads: a producer (the SQLite reader) submits chunks of packed
-/// ciphertexts with their cell indices; each worker keeps its own Montgomery accumulator per cell; ``finish()``
-/// joins the workers and combines the partial sums per cell.
+/// ciphertexts with their cell indices; each worker keeps its own Montgomery accumulator per cell, in an array
+/// indexed by the cell (``CiphertextSums``); ``finish()`` joins the workers and combines the partial sums per cell.
 ///
 /// `@unchecked Sendable`: `queue`, `closed`, `failure` and `partials` are touched only while `condition` is locked;
 /// each worker's accumulators are private to its thread until it hands them over under the lock.
@@ -13,26 +13,28 @@ final class ParallelCellSummer: @unchecked Sendable {
         var cells: [Int32]
     }
 
-    /// One cell's running sum, boxed so it can live in a dictionary.
-    final class Accumulator {
-        var sum: CiphertextSum
-        init(key: PublicKey) { sum = CiphertextSum(key: key) }
-    }
-
     private let key: PublicKey
     private let width: Int
+    private let cells: Int
     private let condition = NSCondition()
     private var queue: [Job] = []
     private let maxQueued: Int
     private var closed = false
     private var failure: PaillierError?
-    private var partials: [[Int: Ciphertext]] = []
+    private var partials: [[Ciphertext?]] = []
     private var running = 0
+    /// Workers waiting for a chunk, and whether the producer waits for room: each side is woken only when the
+    /// other needs it — the producer once the queue is down to half, so it reads several chunks per wake-up
+    /// instead of one per chunk (a futex wake and a cold cache each time).
+    private var idleWorkers = 0
+    private var producerWaiting = false
 
-    init(key: PublicKey, workers: Int) {
+    /// Starts `workers` threads summing into cells `0 ..< cells`.
+    init(key: PublicKey, cells: Int, workers: Int) {
         self.key = key
         self.width = key.ciphertextByteCount
-        self.maxQueued = max(2, workers * 2)
+        self.cells = cells
+        self.maxQueued = max(8, workers * 4)
         for _ in 0..<max(1, workers) {
             running += 1
             let thread = Thread { [self] in self.work() }
@@ -42,11 +44,17 @@ final class ParallelCellSummer: @unchecked Sendable {
     }
 
     /// Queues a chunk; blocks while the queue is full (back-pressure keeps memory flat).
+    ///
+    /// - Precondition: every cell index lies in `0 ..< cells`, and `ciphertexts` holds one ciphertext per cell index.
     func submit(ciphertexts: [UInt8], cells: [Int32]) {
         condition.lock()
-        while queue.count >= maxQueued && failure == nil { condition.wait() }
+        while queue.count >= maxQueued && failure == nil {
+            producerWaiting = true
+            condition.wait()
+        }
+        producerWaiting = false
         queue.append(Job(ciphertexts: ciphertexts, cells: cells))
-        condition.broadcast()
+        if idleWorkers > 0 { condition.broadcast() }
         condition.unlock()
     }
 
@@ -62,45 +70,48 @@ final class ParallelCellSummer: @unchecked Sendable {
         if let failure { throw failure }
         var combined: [Int: Ciphertext] = [:]
         for part in partials {
-            for (cell, c) in part { combined[cell] = combined[cell].map { key.add($0, c) } ?? c }
+            for (cell, c) in part.enumerated() {
+                guard let c else { continue }
+                combined[cell] = combined[cell].map { key.add($0, c) } ?? c
+            }
         }
         return combined
     }
 
     private func work() {
-        var accumulators: [Int32: Accumulator] = [:]
+        var sums = CiphertextSums(key: key, cells: cells)
         var localFailure: PaillierError?
         while true {
             condition.lock()
-            while queue.isEmpty && !closed { condition.wait() }
+            while queue.isEmpty && !closed {
+                idleWorkers += 1
+                condition.wait()
+                idleWorkers -= 1
+            }
             if queue.isEmpty && closed {
                 condition.unlock()
                 break
             }
             let job = queue.removeFirst()
             let abort = failure != nil
-            condition.broadcast()
+            if producerWaiting && queue.count <= maxQueued / 2 { condition.broadcast() }
             condition.unlock()
             if abort || localFailure != nil { continue }
+            precondition(job.ciphertexts.count == job.cells.count * width, "a job's ciphertexts and cells disagree")
             job.ciphertexts.withUnsafeBytes { all in
                 for (i, cell) in job.cells.enumerated() {
-                    let acc: Accumulator
-                    if let existing = accumulators[cell] { acc = existing } else {
-                        acc = Accumulator(key: key)
-                        accumulators[cell] = acc
-                    }
                     let bytes = UnsafeRawBufferPointer(rebasing: all[(i * width)..<((i + 1) * width)])
-                    do throws(PaillierError) { try acc.sum.add(bytes: bytes) } catch {
+                    do throws(PaillierError) { try sums.add(bytes: bytes, to: Int(cell)) } catch {
                         localFailure = error
                         return
                     }
                 }
             }
         }
-        var results: [Int: Ciphertext] = [:]
+        var results = [Ciphertext?](repeating: nil, count: cells)
         if localFailure == nil {
-            for (cell, acc) in accumulators {
-                do throws(PaillierError) { results[Int(cell)] = try acc.sum.result() } catch { localFailure = error }
+            for cell in 0..<cells {
+                do throws(PaillierError) { results[cell] = try sums.result(cell) } catch { localFailure = error }
             }
         }
         condition.lock()

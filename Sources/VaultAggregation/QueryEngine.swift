@@ -330,47 +330,8 @@ public struct QueryEngine: Sendable {
             wanted += cell.count
         }
         guard wanted > 0 else { return [:] }
-        var summed = [Int](repeating: 0, count: planned.count)
-        var read = 0
-        let summer = ParallelCellSummer(key: key, workers: max(1, workers))
-        do {
-            try vault.forEachRecordChunk(matching: filter, width: key.ciphertextByteCount) { chunk in
-                let width = chunk.width
-                var selected: [Int32] = []
-                selected.reserveCapacity(chunk.count)
-                var bytes: [UInt8] = []
-                var copying = false
-                for i in 0..<chunk.count {
-                    let atom = chunk.atomIDs[i]
-                    // Atoms stored after the plan was made (a concurrent ingest) are not part of this query.
-                    let cell = atom > 0 && atom < Int64(cellOfAtom.count) ? cellOfAtom[Int(atom)] : -1
-                    if cell < 0 {
-                        if !copying {
-                            copying = true
-                            bytes.reserveCapacity(chunk.ciphertexts.count)
-                            bytes.append(contentsOf: chunk.ciphertexts[0..<(i * width)])
-                        }
-                        continue
-                    }
-                    selected.append(cell)
-                    summed[Int(cell)] += 1
-                    if copying { bytes.append(contentsOf: chunk.ciphertexts[(i * width)..<((i + 1) * width)]) }
-                }
-                read += selected.count
-                if !selected.isEmpty { summer.submit(ciphertexts: copying ? bytes : chunk.ciphertexts, cells: selected) }
-                progress(read)
-            }
-        } catch let error as StoreError {
-            _ = try? summer.finish()
-            throw AggregationError(.storage, error.message)
-        } catch {
-            _ = try? summer.finish()
-            throw AggregationError(.storage, "reading records failed")
-        }
-        let sums: [Int: Ciphertext]
-        do { sums = try summer.finish() } catch {
-            throw AggregationError(.storage, "a stored ciphertext is invalid (\(error.message)); run `eduvault vault check`")
-        }
+        let (sums, summed) = try sumRecords(cellOfAtom: cellOfAtom, cells: planned.count, filter: filter,
+                                            progress: progress)
         for (index, cell) in planned.enumerated() where skipping[index] == nil && summed[index] != cell.count {
             throw AggregationError(.storage, "the stored records do not match their atoms; run `eduvault vault check`")
         }

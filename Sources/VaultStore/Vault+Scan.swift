@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+internal import GRDBSQLite
 import VaultModel
 
 /// A chunk of records for the aggregation hot loop: atom ids plus the ciphertexts packed back to back at a fixed
@@ -97,30 +98,29 @@ extension Vault {
         let extraBytes = (perRecord - 1) * width
         try pool.read { db in
             var chunk = RecordChunk(width: width, capacity: chunkSize, perRecord: perRecord)
-            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-            while let row = try rows.next() {
-                guard let atom = row[0] as Int64? else {
+            let statement = try db.makeStatement(sql: sql)
+            let rows = try Row.fetchCursor(statement, arguments: arguments)
+            // GRDB steps the statement and reports its errors; the columns are read straight from SQLite, with
+            // no `Data` (an allocation) per row. `sqlite3_column_blob`'s bytes stay valid until the next step.
+            let stmt = statement.sqliteStatement
+            while try rows.next() != nil {
+                guard sqlite3_column_type(stmt, 0) == SQLITE_INTEGER else {
                     throw StoreError(.invalidRecord, "a stored record has no atom; run `vault check`")
                 }
-                let ok = try row.withUnsafeData(atIndex: 1) { data -> Bool in
-                    guard let data, data.count == width else { return false }
-                    chunk.ciphertexts.append(contentsOf: data)
-                    return true
-                }
-                guard ok else {
+                let atom = sqlite3_column_int64(stmt, 0)
+                let blob = sqlite3_column_type(stmt, 1) == SQLITE_BLOB ? sqlite3_column_blob(stmt, 1) : nil
+                guard let blob, Int(sqlite3_column_bytes(stmt, 1)) == width else {
                     throw StoreError(.invalidRecord, "a stored ciphertext does not have the key's width; run `vault check`")
                 }
+                chunk.ciphertexts.append(contentsOf: UnsafeRawBufferPointer(start: blob, count: width))
                 if moments {
-                    let complete = try row.withUnsafeData(atIndex: 2) { data -> Bool in
-                        guard let data, data.count == extraBytes else { return false }
-                        chunk.ciphertexts.append(contentsOf: data)
-                        return true
-                    }
-                    guard complete else {
+                    let extra = sqlite3_column_type(stmt, 2) == SQLITE_BLOB ? sqlite3_column_blob(stmt, 2) : nil
+                    guard let extra, Int(sqlite3_column_bytes(stmt, 2)) == extraBytes else {
                         throw StoreError(
                             .invalidRecord,
                             "a stored record lacks its covariate ciphertexts or they have the wrong size; run `vault check`")
                     }
+                    chunk.ciphertexts.append(contentsOf: UnsafeRawBufferPointer(start: extra, count: extraBytes))
                 }
                 chunk.atomIDs.append(atom)
                 if chunk.count >= chunkSize {

@@ -28,6 +28,9 @@ struct SourceHygieneTests {
         "BN_num_bits", "eduvault_BN_num_bytes", "BN_is_zero", "BN_is_one", "BN_is_odd", "BN_is_negative",
         "BN_is_bit_set", "BN_cmp", "BN_ucmp", "BN_get_word", "BN_get_flags", "EVP_sha256", "EVP_aes_256_gcm",
         "ERR_peek_last_error", "ERR_GET_LIB", "ERR_GET_REASON", "BN_GENCB_get_arg",
+        // SQLite column reads (the record scan's hot loop): a type code, an integer, a pointer the caller tests for
+        // NULL, a length. They report no status; sqlite3_step's is checked by GRDB.
+        "sqlite3_column_type", "sqlite3_column_int64", "sqlite3_column_blob", "sqlite3_column_bytes",
     ]
 
     @Test("No OpenSSL or SQLite return code is discarded: every status goes through the library's OpenSSLCall helper")

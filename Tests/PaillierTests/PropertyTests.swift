@@ -68,6 +68,43 @@ struct PropertyTests {
         #expect(try pub.sum([cts[0]]) == cts[0])
     }
 
+    @Test("Per-cell sums (CiphertextSums) equal a separate sum per cell; empty cells give nil; bad input is refused")
+    func cellSums() throws {
+        var rng = SeededRandom(seed: 11)
+        let width = pub.ciphertextByteCount
+        let cells = 5
+        var sums = CiphertextSums(key: pub, cells: cells)
+        var expected = [BigNum](repeating: BigNum(0), count: cells)
+        var counts = [Int](repeating: 0, count: cells)
+        var perCell = [[Ciphertext]](repeating: [], count: cells)
+        for _ in 0..<40 {
+            let cell = Int(rng.next() % 4)  // cell 4 stays empty
+            let m = rng.bigNum(below: BigNum(1_000_000))
+            let c = try pub.encrypt(m)
+            try c.bytes(width: width).withUnsafeBytes { raw in try sums.add(bytes: raw, to: cell) }
+            perCell[cell].append(c)
+            expected[cell] = expected[cell] + m
+            counts[cell] += 1
+        }
+        for cell in 0..<cells {
+            #expect(sums.count(of: cell) == counts[cell])
+            guard counts[cell] > 0 else {
+                #expect(try sums.result(cell) == nil)
+                continue
+            }
+            let sum = try #require(try sums.result(cell))
+            #expect(sum == (try pub.sum(perCell[cell])))
+            #expect(try key.decrypt(sum) == expected[cell])
+        }
+        // Zero, n² and a wrong width are refused, and count nothing.
+        for bad in [[UInt8](repeating: 0, count: width), pub.nSquared.bigEndianBytes, [UInt8](repeating: 1, count: width - 1)] {
+            #expect(throws: PaillierError.self) {
+                try bad.withUnsafeBytes { raw in try sums.add(bytes: raw, to: 0) }
+            }
+        }
+        #expect(sums.count(of: 0) == counts[0])
+    }
+
     @Test("Signed and fixed-point encoding round-trips like python-paillier")
     func encoding() throws {
         for text in ["0", "5", "-7", "87.5", "0.1", "-2.25", "1e-3", "123456789012345678901234567890"] {
