@@ -522,64 +522,9 @@ public struct ModelEngine: Sendable {
                 cellOfAtom[slot] = Int32(index)
             }
         }
-        var summed = [Int](repeating: 0, count: planned.count)
-        var read = 0
-        let perRecord = layout.ciphertextCount
-        // Cell `k` of the summer is ciphertext `k % perRecord` of planned cell `k / perRecord`.
-        let summer = ParallelCellSummer(key: key, cells: planned.count * perRecord, workers: max(1, workers))
-        do {
-            try vault.forEachRecordChunk(
-                matching: filter, width: key.ciphertextByteCount, chunkSize: QueryEngine.chunkSize,
-                allCiphertexts: perRecord > 1
-            ) { chunk in
-                guard chunk.perRecord == perRecord else {
-                    throw AggregationError(
-                        .storage,
-                        "the scan returned \(chunk.perRecord) ciphertexts a record, not "
-                            + "\(perRecord)")
-                }
-                let width = chunk.width
-                var selected: [Int32] = []
-                selected.reserveCapacity(chunk.count * perRecord)
-                var bytes: [UInt8] = []
-                var copying = false
-                for i in 0..<chunk.count {
-                    let atom = chunk.atomIDs[i]
-                    // Atoms stored after the plan was made (a concurrent ingest) are not part of this model.
-                    let cell = atom > 0 && atom < Int64(cellOfAtom.count) ? cellOfAtom[Int(atom)] : -1
-                    if cell < 0 {
-                        if !copying {
-                            copying = true
-                            bytes.reserveCapacity(chunk.ciphertexts.count)
-                            bytes.append(contentsOf: chunk.ciphertexts[0..<(i * width * perRecord)])
-                        }
-                        continue
-                    }
-                    for c in 0..<perRecord { selected.append(cell * Int32(perRecord) + Int32(c)) }
-                    summed[Int(cell)] += 1
-                    if copying {
-                        bytes.append(
-                            contentsOf: chunk.ciphertexts[(i * width * perRecord)..<((i + 1) * width * perRecord)])
-                    }
-                }
-                read += selected.count / perRecord
-                if !selected.isEmpty {
-                    summer.submit(ciphertexts: copying ? bytes : chunk.ciphertexts, cells: selected)
-                }
-                progress(read)
-            }
-        } catch let error as StoreError {
-            _ = try? summer.finish()
-            throw AggregationError(.storage, error.message)
-        } catch {
-            _ = try? summer.finish()
-            throw AggregationError(.storage, "reading records failed")
-        }
-        let sums: [Int: Ciphertext]
-        do { sums = try summer.finish() } catch {
-            throw AggregationError(
-                .storage, "a stored ciphertext is invalid (\(error.message)); run `eduvault vault check`")
-        }
+        let (sums, summed) = try QueryEngine.sumRecords(
+            vault: vault, key: key, workers: workers, cellOfAtom: cellOfAtom, cells: planned.count,
+            perRecord: layout.ciphertextCount, filter: filter, chunkSize: QueryEngine.chunkSize, progress: progress)
         for (index, cell) in planned.enumerated() where summed[index] != cell.count {
             throw AggregationError(.storage, "the stored records do not match their atoms; run `eduvault vault check`")
         }

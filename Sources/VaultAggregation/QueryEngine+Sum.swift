@@ -23,13 +23,33 @@ extension QueryEngine {
         cellOfAtom: [Int32], cells: Int, filter: RecordFilter = RecordFilter(), chunkSize: Int = QueryEngine.chunkSize,
         progress: (Int) -> Void = { _ in }
     ) throws(AggregationError) -> (sums: [Int: Ciphertext], counts: [Int]) {
-        var feeder = CellFeeder(cellOfAtom: cellOfAtom, cells: cells, width: key.ciphertextByteCount)
-        let summer = ParallelCellSummer(key: key, cells: cells, workers: max(1, workers))
+        try Self.sumRecords(vault: vault, key: key, workers: workers, cellOfAtom: cellOfAtom, cells: cells,
+                            perRecord: 1, filter: filter, chunkSize: chunkSize, progress: progress)
+    }
+
+    /// The summing path shared by queries and models: with `perRecord` > 1 every record's `perRecord` stored
+    /// ciphertexts are summed (the covariate products of `Schema.momentLayout`), and the result's key
+    /// `cell · perRecord + c` is the cell's sum of ciphertext c.
+    static func sumRecords(
+        vault: Vault, key: PublicKey, workers: Int, cellOfAtom: [Int32], cells: Int, perRecord: Int,
+        filter: RecordFilter, chunkSize: Int, progress: (Int) -> Void
+    ) throws(AggregationError) -> (sums: [Int: Ciphertext], counts: [Int]) {
+        var feeder = CellFeeder(cellOfAtom: cellOfAtom, cells: cells, width: key.ciphertextByteCount, perRecord: perRecord)
+        let summer = ParallelCellSummer(key: key, cells: cells * perRecord, workers: max(1, workers))
         do {
-            try vault.forEachRecordChunk(matching: filter, width: key.ciphertextByteCount, chunkSize: chunkSize) { chunk in
+            try vault.forEachRecordChunk(
+                matching: filter, width: key.ciphertextByteCount, chunkSize: chunkSize, allCiphertexts: perRecord > 1
+            ) { chunk in
+                guard chunk.perRecord == perRecord else {
+                    throw AggregationError(
+                        .storage, "the scan returned \(chunk.perRecord) ciphertexts a record, not \(perRecord)")
+                }
                 feeder.feed(atomIDs: chunk.atomIDs, ciphertexts: chunk.ciphertexts, into: summer)
                 progress(feeder.read)
             }
+        } catch let error as AggregationError {
+            _ = try? summer.finish()
+            throw error
         } catch let error as StoreError {
             _ = try? summer.finish()
             throw AggregationError(.storage, error.message)
@@ -53,7 +73,7 @@ extension QueryEngine {
     ) throws(AggregationError) -> (sums: [Int: Ciphertext], counts: [Int]) {
         let width = key.ciphertextByteCount
         precondition(ciphertexts.count == atomIDs.count * width, "ciphertexts must be atomIDs.count × width bytes")
-        var feeder = CellFeeder(cellOfAtom: cellOfAtom, cells: cells, width: width)
+        var feeder = CellFeeder(cellOfAtom: cellOfAtom, cells: cells, width: width, perRecord: 1)
         let summer = ParallelCellSummer(key: key, cells: cells, workers: max(1, workers))
         var start = 0
         while start < atomIDs.count {
@@ -68,26 +88,31 @@ extension QueryEngine {
     }
 }
 
-/// Picks the records of a chunk that belong to a cell and hands them, with their cell indices, to the workers.
+/// Picks the records of a chunk that belong to a cell and hands them, with their summer cell indices
+/// (`cell · perRecord + c` for each of a record's `perRecord` ciphertexts), to the workers.
 private struct CellFeeder {
     let cellOfAtom: [Int32]
-    let width: Int
+    /// Bytes of one record's ciphertexts (`perRecord` × the key's width).
+    let stride: Int
+    let perRecord: Int
     /// Records summed per cell so far.
     var summed: [Int]
     /// Records handed to the workers so far.
     var read = 0
 
-    init(cellOfAtom: [Int32], cells: Int, width: Int) {
+    init(cellOfAtom: [Int32], cells: Int, width: Int, perRecord: Int) {
         self.cellOfAtom = cellOfAtom
-        self.width = width
+        self.stride = width * perRecord
+        self.perRecord = perRecord
         self.summed = [Int](repeating: 0, count: cells)
     }
 
     mutating func feed(atomIDs: [Int64], ciphertexts: [UInt8], into summer: ParallelCellSummer) {
         var selected: [Int32] = []
-        selected.reserveCapacity(atomIDs.count)
+        selected.reserveCapacity(atomIDs.count * perRecord)
         var bytes: [UInt8] = []
         var copying = false
+        var records = 0
         for i in 0..<atomIDs.count {
             let atom = atomIDs[i]
             // Atoms stored after the plan was made (a concurrent ingest) are not part of this query.
@@ -96,15 +121,20 @@ private struct CellFeeder {
                 if !copying {
                     copying = true
                     bytes.reserveCapacity(ciphertexts.count)
-                    bytes.append(contentsOf: ciphertexts[0..<(i * width)])
+                    bytes.append(contentsOf: ciphertexts[0..<(i * stride)])
                 }
                 continue
             }
-            selected.append(cell)
+            if perRecord == 1 {
+                selected.append(cell)
+            } else {
+                for c in 0..<perRecord { selected.append(cell * Int32(perRecord) + Int32(c)) }
+            }
             summed[Int(cell)] += 1
-            if copying { bytes.append(contentsOf: ciphertexts[(i * width)..<((i + 1) * width)]) }
+            records += 1
+            if copying { bytes.append(contentsOf: ciphertexts[(i * stride)..<((i + 1) * stride)]) }
         }
-        read += selected.count
+        read += records
         if !selected.isEmpty { summer.submit(ciphertexts: copying ? bytes : ciphertexts, cells: selected) }
     }
 }
