@@ -54,23 +54,30 @@ extension VaultService {
         if disclosure.storedStateMatches == false {
             problems.append("the stored LIN-AUDIT state differs from the one rebuilt from the release history")
         }
-        var lines = [
-            "sqlite integrity: ok", "foreign keys:     ok", "atoms:            ok (every record in its atom, atom sizes exact)",
-            "descriptor.json:  ok (matches the database)",
+        // Label and result, aligned after the longest label.
+        var rows: [(label: String, text: String)] = [
+            ("sqlite integrity", "ok"), ("foreign keys", "ok"),
+            ("atoms", "ok (every record in its atom, atom sizes exact)"), ("descriptor.json", "ok (matches the database)"),
         ]
         for check in audit.checks {
-            lines.append("\((check.name + ":").padding(toLength: 17, withPad: " ", startingAt: 0)) ok (\(check.detail))")
+            rows.append((check.name, check.detail == "ok" || check.detail.isEmpty ? "ok" : "ok (\(check.detail))"))
         }
-        lines.append("audit chain:      ok (\(audit.entries) entries)")
-        lines.append("checkpoint:       size \(audit.checkpointSize), root \(audit.root) (signed by \(key.name))")
+        rows.append(("audit chain", "ok (\(audit.entries) entries)"))
+        rows.append(("checkpoint", "size \(audit.checkpointSize), root \(audit.root) (signed by \(key.name))"))
         let state = disclosure.storedStateMatches == true ? "stored state matches the rebuild"
             : "rebuilt from the history (no current stored state)"
-        lines.append("LIN-AUDIT:        \(disclosure.linearAuditEnabled ? "on" : "off"), \(disclosure.releases) release(s), rank "
-                     + "\(disclosure.rank) over \(disclosure.atoms) atoms, \(state)")
-        var warnings: [String] = []
+        rows.append(("LIN-AUDIT", "\(disclosure.linearAuditEnabled ? "on" : "off"), \(disclosure.releases) release(s), rank "
+                     + "\(disclosure.rank) over \(disclosure.atoms) atoms, \(state)"))
         if disclosure.violations.isEmpty {
-            lines.append("release history:  ok (no combination of released cells determines a total of fewer than k records)")
-        } else {
+            rows.append(("release history", "ok (no combination of released cells determines a total of fewer than k records)"))
+        }
+        // Labels up to "signed checkpoint" line up; a longer one (a verifier check's sentence) is followed by one space.
+        let lines = rows.map { row in
+            row.label.count <= 17 ? (row.label + ":").padding(toLength: 19, withPad: " ", startingAt: 0) + row.text
+                : row.label + ": " + row.text
+        }
+        var warnings: [String] = []
+        if !disclosure.violations.isEmpty {
             let shown = disclosure.violations.prefix(5).map { "release \($0.releaseID.prefix(12)) at log index \($0.logIndex)" }
             warnings.append("warning: \(disclosure.violations.count) released cell(s) made a total of fewer than k records "
                             + "derivable when released (made while LIN-AUDIT was off or before it existed): "

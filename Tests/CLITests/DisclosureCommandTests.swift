@@ -88,7 +88,7 @@ struct DisclosureCommandTests {
         let check = try CLI.eduvault(["vault", "check", "--vault", f.vault])
         #expect(check.status == 0, "\(check.stderr)")
         #expect(check.stdout.contains("stored state matches the rebuild"), "\(check.stdout)")
-        #expect(check.stdout.contains("release history:  ok"))
+        #expect(check.stdout.contains("release history:   ok"))
     }
 
     @Test("DP mode: noisy sums with intervals, exact counts, the budget shown and enforced across processes")

@@ -82,7 +82,7 @@ struct QueryCommandTests {
     func demo() throws {
         let result = try CLI.eduvault(["demo", "--bits", "1024", "--insecure-test-key", "--schools", "8", "--students", "30"])
         #expect(result.status == 0, "\(result.stderr)")
-        for fragment in ["urban − rural", "livestream − standard", "DIFF-GUARD", "[LIN-AUDIT]", "audit chain:      ok",
+        for fragment in ["urban − rural", "livestream − standard", "DIFF-GUARD", "[LIN-AUDIT]", "audit chain:       ok",
                          "stored state matches the rebuild", "Demo finished", "livestream", "school-level ICC"] {
             #expect(result.stdout.contains(fragment), "missing '\(fragment)' in demo output")
         }

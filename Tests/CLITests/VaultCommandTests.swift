@@ -67,7 +67,7 @@ struct VaultCommandTests {
 
         let check = try CLI.eduvault(["vault", "check", "--vault", fixture.vault])
         #expect(check.status == 0, "check: \(check.stderr)")
-        #expect(check.stdout.contains("audit chain:      ok") && check.stdout.contains("checkpoint:       size"))
+        #expect(check.stdout.contains("audit chain:       ok") && check.stdout.contains("checkpoint:        size"))
 
         // Re-sending is harmless and answered with the original receipts.
         let again = try fixture.ingest(batches)
