@@ -239,9 +239,11 @@ struct AuditKeygenCommand: AsyncParsableCommand {
         }
         let privateKey = try Ed25519.PrivateKey()
         let signer = NoteSigner(name: name, privateKey: privateKey)
-        try Files.write(
-            Data(LogKey.encode(name: name, privateKey: privateKey).utf8), to: out, mode: 0o600, what: "witness key")
-        try Files.write(Data((signer.cosignerKey.encoded + "\n").utf8), to: out + ".pub", what: "witness public key")
+        try Files.write([
+            AtomicFile.Entry(Data(LogKey.encode(name: name, privateKey: privateKey).utf8), to: URL(fileURLWithPath: out),
+                             mode: 0o600),
+            AtomicFile.Entry(Data((signer.cosignerKey.encoded + "\n").utf8), to: URL(fileURLWithPath: out + ".pub")),
+        ], what: "the witness key")
         print("witness key written to \(out) (0600); give \(out).pub to bureaus that require cosignatures")
     }
 }

@@ -43,6 +43,16 @@ enum Files {
         }
     }
 
+    /// Writes files that belong together (a key pair, a threshold key and its shares) atomically as a set: either
+    /// all are replaced or none is (``AtomicFile/write(_:overwrite:)``). `what` names the set in errors.
+    static func write(_ entries: [AtomicFile.Entry], overwrite: Bool = false, what: String) throws {
+        do {
+            try AtomicFile.write(entries, overwrite: overwrite)
+        } catch {
+            throw CLIError(error, what: what)
+        }
+    }
+
     /// Creates a directory (and parents) if needed.
     static func ensureDirectory(_ path: String) throws {
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {

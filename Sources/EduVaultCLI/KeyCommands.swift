@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Paillier
+import VaultModel
 
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -67,9 +68,12 @@ struct KeysGenerate: AsyncParsableCommand {
         } else {
             privData = try PaillierJSON.encodePrivateKey(key, kid: privKid, publicKid: pubKid)
         }
-        try Files.write(privData, to: privPath, mode: 0o600, overwrite: force, what: "private key")
-        try Files.write(try PaillierJSON.encodePublicKey(key.publicKey, kid: pubKid), to: pubPath, mode: 0o644,
-                        overwrite: force, what: "public key")
+        // Both files or neither: a --force that fails half-way must not leave a new private key beside the old
+        // public key (or lose the old private key).
+        try Files.write([
+            AtomicFile.Entry(privData, to: URL(fileURLWithPath: privPath), mode: 0o600),
+            AtomicFile.Entry(try PaillierJSON.encodePublicKey(key.publicKey, kid: pubKid), to: URL(fileURLWithPath: pubPath)),
+        ], overwrite: force, what: "the key pair")
         print("public key:  \(pubPath)")
         print("private key: \(privPath) (mode 0600\(passphrase == nil ? "" : ", passphrase-protected"))")
     }

@@ -34,8 +34,10 @@ struct MemberKeygen: AsyncParsableCommand {
         do { key = try MemberKeyFile.generate() } catch { throw CLIError("cannot generate a key: \(error.message)") }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        try Files.write(try encoder.encode(key) + Data([10]), to: out, mode: 0o600, what: "member key")
-        try Files.write(try encoder.encode(key.publicPart) + Data([10]), to: out + ".pub", what: "member public key")
+        try Files.write([
+            AtomicFile.Entry(try encoder.encode(key) + Data([10]), to: URL(fileURLWithPath: out), mode: 0o600),
+            AtomicFile.Entry(try encoder.encode(key.publicPart) + Data([10]), to: URL(fileURLWithPath: out + ".pub")),
+        ], what: "the member key")
         let id = (try? Identity.load(try encoder.encode(key)).keyID) ?? "?"
         print("member key in \(out) (mode 0600; keep it), public part in \(out).pub; principal id \(id)")
         print("Next: the operator runs eduvault member add --vault DIR --role bureau|auditor|operator --name NAME --public-key \(out).pub")

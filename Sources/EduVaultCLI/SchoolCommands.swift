@@ -55,8 +55,10 @@ struct SchoolKeygen: AsyncParsableCommand {
         } catch { throw CLIError("cannot generate the school's keys: \(error.message)") }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        try Files.write(try encoder.encode(keys) + Data([10]), to: out, mode: 0o600, what: "school keys")
-        try Files.write(try encoder.encode(publicPart) + Data([10]), to: out + ".pub", what: "school public key")
+        try Files.write([
+            AtomicFile.Entry(try encoder.encode(keys) + Data([10]), to: URL(fileURLWithPath: out), mode: 0o600),
+            AtomicFile.Entry(try encoder.encode(publicPart) + Data([10]), to: URL(fileURLWithPath: out + ".pub")),
+        ], what: "the school's keys")
         print("school \(schoolID): keys in \(out) (mode 0600; keep them at the school), public part in \(out).pub")
         print("Next: send \(out).pub to the vault operator: eduvault school add --vault DIR --id \(schoolID) --public-key \(out).pub")
     }

@@ -110,19 +110,22 @@ struct KeysCeremony: AsyncParsableCommand {
         let description = "\(threshold) of \(names.joined(separator: ", "))"
         let created = Timestamp.now()
         let publicKid = "EduVault \(label) threshold public key \(key.publicKey.keyID) (\(description))"
-        try Files.write(try PaillierJSON.encodePublicKey(key.publicKey, kid: publicKid), to: path("public.json"),
-                        mode: 0o644, overwrite: force, what: "public key")
+        // The public key, the threshold key and every share are replaced together or not at all: a --force that
+        // failed half-way would otherwise pair a new public key with the old shares.
+        var files = [AtomicFile.Entry(try PaillierJSON.encodePublicKey(key.publicKey, kid: publicKid),
+                                      to: URL(fileURLWithPath: path("public.json")))]
         let keyKid = "EduVault \(label) threshold key \(key.ceremonyID) (\(description))"
-        try Files.write(try ThresholdJSON.encode(key, kid: keyKid, created: created),
-                        to: path("threshold.json"), mode: 0o644, overwrite: force, what: "threshold key")
+        files.append(AtomicFile.Entry(try ThresholdJSON.encode(key, kid: keyKid, created: created),
+                                      to: URL(fileURLWithPath: path("threshold.json"))))
         for share in outcome.shares {
             let name = share.party.name
             let kid = "EduVault \(label) threshold key share of \(name) (party \(share.party.index) of \(names.count), "
                 + "threshold \(threshold)) for \(key.ceremonyID)"
             let data = try ThresholdJSON.encode(share, kid: kid, keyKid: keyKid, created: created,
                                                 passphrase: passphrases[name])
-            try Files.write(data, to: path("share-\(name).json"), mode: 0o600, overwrite: force, what: "share")
+            files.append(AtomicFile.Entry(data, to: URL(fileURLWithPath: path("share-\(name).json")), mode: 0o600))
         }
+        try Files.write(files, overwrite: force, what: "the threshold key")
         print("public key:     \(path("public.json"))   (to the vault and the schools)")
         print("threshold key:  \(path("threshold.json"))   (public: to the vault and whoever combines)")
         for share in outcome.shares {

@@ -135,6 +135,7 @@ public enum AtomicFile {
                     throw AtomicFileError(.io, "could not move the new file into place (injected fault)", path: to)
                 }
                 if overwrite {
+                    try AtomicFile.requireReplaceable(destination)
                     guard rename(from, to) == 0 else {
                         throw AtomicFileError(
                             .io, "could not move the new file into place (\(AtomicFile.reason(errno)))", path: to)
@@ -159,6 +160,13 @@ public enum AtomicFile {
                 throw AtomicFileError(
                     .notDurable, "the new file is in place, but its directory could not be synced (\(reason))", path: to)
             }
+        }
+
+        /// Gives up ownership of the temporary file and returns its path (for ``AtomicFile/write(_:overwrite:)``,
+        /// which moves several staged files together and cleans up itself).
+        consuming func handOver() -> URL {
+            done = true
+            return temporary
         }
 
         /// Removes the staged file; the destination is untouched.
@@ -193,8 +201,7 @@ public enum AtomicFile {
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory),
             isDirectory.boolValue
         else { throw AtomicFileError(.noDirectory, "the directory does not exist", path: directory.path) }
-        let suffix = (try? SecureRandom.bytes(8)).map { Hex.encode($0) } ?? String(UInt64.random(in: 0...UInt64.max))
-        let temporary = directory.appendingPathComponent(".\(destination.lastPathComponent).\(suffix).tmp")
+        let temporary = temporaryName(for: destination, suffix: "tmp")
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else {
             throw AtomicFileError(.io, "cannot create a file there (\(reason(errno)))", path: directory.path)
@@ -218,7 +225,136 @@ public enum AtomicFile {
         if !overwrite, FileManager.default.fileExists(atPath: destination.path) {
             throw AtomicFileError(.exists, "already exists (remove it or pass --force)", path: destination.path)
         }
+        if overwrite { try requireReplaceable(destination) }
         try stage(bytes, for: destination, mode: mode).commit(overwrite: overwrite)
+    }
+
+    /// One file of a set that ``write(_:overwrite:)`` replaces together.
+    public struct Entry: Sendable {
+        public var bytes: Data
+        public var destination: URL
+        public var mode: mode_t
+
+        public init(_ bytes: Data, to destination: URL, mode: mode_t = 0o644) {
+            self.bytes = bytes
+            self.destination = destination
+            self.mode = mode
+        }
+    }
+
+    /// Replaces several files that belong together (a key pair; a threshold key with its shares) as one step: either
+    /// every destination holds its new content, or every destination is exactly as it was.
+    ///
+    /// Every new file is staged (written and fsynced) first; every existing destination is then kept under a hard
+    /// link `.<name>.<random>.old`; only then are the new files renamed into place, one by one. If a rename fails,
+    /// the destinations already replaced get their old files back (or are removed, if they had none) before the
+    /// error is thrown. A process killed in the middle leaves the old files under their `.old` names, so an old key
+    /// is never lost.
+    ///
+    /// - Throws: ``AtomicFileError``: `.exists` (some destination exists and `overwrite` is false), `.noDirectory`,
+    ///   `.io`; in every case each destination is unchanged. `.notDurable` when everything is in place but a
+    ///   directory could not be synced.
+    public static func write(_ entries: [Entry], overwrite: Bool) throws(AtomicFileError) {
+        var exists: [Bool] = []
+        for entry in entries {
+            let present = access(entry.destination.path, F_OK) == 0 || isSymbolicLink(entry.destination)
+            if present && !overwrite {
+                throw AtomicFileError(.exists, "already exists (remove it or pass --force)", path: entry.destination.path)
+            }
+            if present { try requireReplaceable(entry.destination) }
+            exists.append(present)
+        }
+        var temporaries: [URL] = []
+        var backups: [URL?] = []
+        func removeAll(_ urls: [URL?]) { for case let url? in urls { remove(url) } }
+        do throws(AtomicFileError) {
+            for entry in entries {
+                temporaries.append(try stage(entry.bytes, for: entry.destination, mode: entry.mode).handOver())
+            }
+            for (entry, present) in zip(entries, exists) {
+                guard present else {
+                    backups.append(nil)
+                    continue
+                }
+                let backup = temporaryName(for: entry.destination, suffix: "old")
+                guard link(entry.destination.path, backup.path) == 0 else {
+                    throw AtomicFileError(
+                        .io, "could not keep a copy of the old file (\(reason(errno)))", path: entry.destination.path)
+                }
+                backups.append(backup)
+            }
+        } catch {
+            removeAll(temporaries)
+            removeAll(backups)
+            throw error
+        }
+        if faults.pauseBeforeCommit { pauseForTest() }
+        for index in entries.indices {
+            let to = entries[index].destination.path
+            let injected = index == 0 ? faults.failRename : faults.failRenameAfterFirst
+            let failed: Int32? = injected ? EIO : (rename(temporaries[index].path, to) == 0 ? nil : errno)
+            guard let code = failed else { continue }
+            // Put back what the renames before this one replaced, then forget the rest.
+            for undo in entries.indices.prefix(index).reversed() {
+                let path = entries[undo].destination.path
+                if let backup = backups[undo] {
+                    if rename(backup.path, path) != 0 {
+                        // The old file is still there under its `.old` name; say so rather than lose it.
+                        removeAll(Array(temporaries.suffix(from: index)))
+                        throw AtomicFileError(
+                            .io, "could not put the old file back; it is at \(backup.path) (\(reason(errno)))", path: path)
+                    }
+                    backups[undo] = nil
+                } else {
+                    remove(entries[undo].destination)
+                }
+            }
+            removeAll(Array(temporaries.suffix(from: index)))
+            removeAll(backups)
+            _ = syncDirectory(of: entries[index].destination)
+            let what = injected ? "injected fault" : reason(code)
+            throw AtomicFileError(.io, "could not move the new file into place (\(what))", path: to)
+        }
+        removeAll(backups)
+        var unsynced: (URL, Int32)? = nil
+        for entry in entries where unsynced == nil {
+            if let code = syncDirectory(of: entry.destination) { unsynced = (entry.destination, code) }
+        }
+        if let (url, code) = unsynced {
+            throw AtomicFileError(
+                .notDurable, "the new files are in place, but the directory could not be synced (\(reason(code)))",
+                path: url.path)
+        }
+    }
+
+    /// Refuses to replace anything but a regular file: `rename(2)` over a device (`/dev/null`), a named pipe, a socket
+    /// or a symbolic link would silently put a plain file in its place.
+    static func requireReplaceable(_ destination: URL) throws(AtomicFileError) {
+        var info = stat()
+        guard lstat(destination.path, &info) == 0 else { return }  // nothing there (yet): a plain create
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            let kind: String
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR: kind = "a directory"
+            case S_IFLNK: kind = "a symbolic link"
+            case S_IFCHR, S_IFBLK: kind = "a device"
+            case S_IFIFO: kind = "a named pipe"
+            default: kind = "not a regular file"
+            }
+            throw AtomicFileError(.io, "is \(kind), not a regular file; refusing to replace it", path: destination.path)
+        }
+    }
+
+    static func isSymbolicLink(_ url: URL) -> Bool {
+        var info = stat()
+        return lstat(url.path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+    }
+
+    /// `.<name>.<random>.<suffix>` beside `destination`.
+    static func temporaryName(for destination: URL, suffix: String) -> URL {
+        let random = (try? SecureRandom.bytes(8)).map { Hex.encode($0) } ?? String(UInt64.random(in: 0...UInt64.max))
+        return destination.deletingLastPathComponent()
+            .appendingPathComponent(".\(destination.lastPathComponent).\(random).\(suffix)")
     }
 
     /// Makes a completed rename durable: `fsync` of the directory. Returns the errno of a real failure, `nil` on
@@ -269,17 +405,19 @@ public enum AtomicFile {
     }
 
     /// Fault injection for tests of the failure paths (the environment variable `EDUVAULT_TEST_FAULT` set to
-    /// `atomic-write`, `atomic-rename` or `atomic-pause`). Read once per process.
+    /// `atomic-write`, `atomic-rename`, `atomic-rename-second` or `atomic-pause`). Read once per process.
     struct Faults {
         var failWrite = false
         var failRename = false
         var pauseBeforeCommit = false
+        /// In a set of files replaced together, every rename after the first fails.
+        var failRenameAfterFirst = false
     }
 
     static let faults: Faults = {
         let value = ProcessInfo.processInfo.environment["EDUVAULT_TEST_FAULT"] ?? ""
         return Faults(failWrite: value == "atomic-write", failRename: value == "atomic-rename",
-                      pauseBeforeCommit: value == "atomic-pause")
+                      pauseBeforeCommit: value == "atomic-pause", failRenameAfterFirst: value == "atomic-rename-second")
     }()
 }
 
