@@ -110,13 +110,17 @@ struct AnalyzeCommand: AsyncParsableCommand {
     /// `analyze --server`: the service runs the model and answers with the release it stored; written atomically.
     func runRemote(_ spec: ModelSpec, destination: URL) async throws {
         let client = try remote.client()
-        let data: Data
-        do { data = try await client.analyze(spec) } catch {
-            throw CLIError(error.message + (error.rule.map { " [rule \($0)]" } ?? ""))
-        }
-        let release = try ModelRelease.decode(data)
-        try Files.write(data, to: destination.path, overwrite: force, what: "release")
-        summarize(release)
+        var release: ModelRelease? = nil
+        _ = try await Files.deliver(to: destination, overwrite: force, what: "release", request: {
+            do throws(AppError) { return try await client.analyze(spec) } catch {
+                throw CLIError(error.message + (error.rule.map { " [rule \($0)]" } ?? ""))
+            }
+        }, name: { data in
+            let decoded = try ModelRelease.decode(data)
+            release = decoded
+            return "model release \(decoded.id)"
+        })
+        if let release { summarize(release) }
     }
 
     func summarize(_ release: ModelRelease) {

@@ -53,6 +53,34 @@ enum Files {
         }
     }
 
+    /// Writes what a service answers to a request that the vault records (a query or a model release) so that a
+    /// recorded release always reaches the user: the destination is checked and a temporary file created beside it
+    /// *before* the request is sent (a missing directory, an unwritable one, an existing file without `--force`, or a
+    /// device in the way fail with nothing recorded); if the final rename still fails, the error names the release and
+    /// the temporary file that holds it.
+    static func deliver(to destination: URL, overwrite: Bool, what: String, request: () async throws -> Data,
+                        name: (Data) throws -> String) async throws -> Data {
+        if !overwrite, FileManager.default.fileExists(atPath: destination.path) {
+            throw CLIError("\(destination.path) already exists (remove it or pass --force)")
+        }
+        let writer: AtomicFile.Writer
+        do {
+            if overwrite { try AtomicFile.requireReplaceable(destination) }
+            writer = try AtomicFile.begin(for: destination)
+        } catch { throw CLIError(error, what: what) }
+        let data = try await request()
+        let label = try name(data)
+        let temporary = writer.temporary.path
+        do {
+            try writer.write(data)
+            try writer.stage().commit(overwrite: overwrite, keepOnFailure: true)
+        } catch {
+            throw CLIError("\(label) was recorded by the vault but could not be put at \(destination.path) (\(error.reason)); "
+                           + "fetch it again with `eduvault release fetch`\(FileManager.default.fileExists(atPath: temporary) ? ", or take it from \(temporary)" : "")")
+        }
+        return data
+    }
+
     /// Creates a directory (and parents) if needed.
     static func ensureDirectory(_ path: String) throws {
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {

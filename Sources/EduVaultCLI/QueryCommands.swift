@@ -109,10 +109,15 @@ extension QueryCommand {
     /// `query --server`: the service runs the query and answers with the release it stored; written atomically.
     func runRemote(_ query: Query, destination: URL) async throws {
         let client = try remote.client()
-        let data: Data
-        do { data = try await client.query(query) } catch { throw CLIError(error.message) }
-        let release = try Release.decode(data)
-        try Files.write(data, to: destination.path, overwrite: force, what: "release")
+        var release: Release? = nil
+        _ = try await Files.deliver(to: destination, overwrite: force, what: "release", request: {
+            do throws(AppError) { return try await client.query(query) } catch { throw CLIError(error.message) }
+        }, name: { data in
+            let decoded = try Release.decode(data)
+            release = decoded
+            return "release \(decoded.id)"
+        })
+        guard let release else { return }
         print("release \(release.id) written to \(out) (log index \(release.logIndex))")
         print("  released cells:   \(release.cells.count)")
         print("  suppressed cells: \(release.suppressed.count)"

@@ -329,7 +329,7 @@ public enum AtomicFile {
 
     /// Refuses to replace anything but a regular file: `rename(2)` over a device (`/dev/null`), a named pipe, a socket
     /// or a symbolic link would silently put a plain file in its place.
-    static func requireReplaceable(_ destination: URL) throws(AtomicFileError) {
+    public static func requireReplaceable(_ destination: URL) throws(AtomicFileError) {
         var info = stat()
         guard lstat(destination.path, &info) == 0 else { return }  // nothing there (yet): a plain create
         guard (info.st_mode & S_IFMT) == S_IFREG else {

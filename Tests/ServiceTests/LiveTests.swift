@@ -119,6 +119,37 @@ struct LiveTests {
         try Tool.must(["vault", "check", "--vault", f.vault.path])
     }
 
+    @Test("query/analyze --server with an --out that cannot be written fail before the request: the vault records nothing")
+    func undeliverableOutput() throws {
+        let f = try ServiceFixture.make()
+        defer { f.remove() }
+        let server = try LiveServer(vault: f.vault)
+        defer { _ = server.stop() }
+        func logEntries() throws -> String {
+            try Tool.must(["vault", "status", "--vault", f.vault.path, "--json"])
+                .components(separatedBy: "\"entries\"").dropFirst().first.map { String($0.prefix(16)) } ?? ""
+        }
+        let before = try logEntries()
+        let directory = f.path("a-directory")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let outs: [(String, [String])] = [
+            (f.path("missing/x.json"), []), (directory, ["--force"]), ("/dev/null", ["--force"]),
+        ]
+        for (out, extra) in outs {
+            for command in [["query", "--by", "subject"], ["analyze", "--model", "score ~ sex"]] {
+                let result = try Tool.eduvault(command + ["--server", server.url, "--identity", f.path("bureau.key"),
+                                                          "--out", out] + extra)
+                #expect(result.status != 0, "\(command[0]) --out \(out) succeeded")
+                #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+            }
+        }
+        #expect(try logEntries() == before, "the vault recorded a release the bureau could not receive")
+        let good = try Tool.eduvault(["query", "--by", "subject", "--server", server.url, "--identity", f.path("bureau.key"),
+                                      "--out", f.path("ok.json")])
+        let after = try logEntries()
+        #expect(good.status == 0 && after != before, "\(good.stderr)")
+    }
+
     @Test("TLS with a self-signed certificate: --ca-cert trusts it; without it the client refuses; plain HTTP off loopback is refused")
     func tls() throws {
         let f = try ServiceFixture.make()
