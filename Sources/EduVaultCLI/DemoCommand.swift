@@ -104,7 +104,8 @@ struct DemoCommand: AsyncParsableCommand {
             for party in pair {
                 let out = path("partials/\(party)-\(release)")
                 try await run(ReleaseShare.self, ["--share", path("bureau/share-\(party).json"), path(release),
-                                                  "--out", out] + insecure, quiet: true)
+                                                  "--log-key", path("vault/descriptor.json"), "--out", out] + insecure,
+                              quiet: true)
                 partials.append(out)
             }
             print("   \(pair[0]) and \(pair[1]) each decrypted partially, with proofs (eduvault release share); combined:")
@@ -330,6 +331,7 @@ struct DemoCommand: AsyncParsableCommand {
             + "holds.\neduvault release decrypt --threshold … bureau auditor custodian-forged")
         for party in ["bureau", "auditor", "custodian"] where !FileManager.default.fileExists(atPath: path("partials/\(party)-\(release)")) {
             try await run(ReleaseShare.self, ["--share", path("bureau/share-\(party).json"), path(release),
+                                              "--log-key", path("vault/descriptor.json"),
                                               "--out", path("partials/\(party)-\(release)")] + insecure, quiet: true)
         }
         let honest = try Files.read(path("partials/custodian-\(release)"), what: "partial decryption")
@@ -352,6 +354,27 @@ struct DemoCommand: AsyncParsableCommand {
         do {
             try await run(ReleaseDecrypt.self, ["--threshold", path("bureau/threshold.json"), path(release),
                                                 path("partials/bureau-\(release)"), forged] + insecure)
+        } catch {
+            print("   refused: \(error)")
+        }
+        // A party decrypts only what the vault released: a hand-made "release" (here two cells' sums swapped; an
+        // attacker would put one stored student's ciphertext there) fails the vault's signature before any share is used.
+        say("Someone hands the parties an edited release",
+            "Two cells' sums swapped, ids and counts unchanged. Each party checks the vault's signature first.\n"
+            + "eduvault release share --share share-auditor.json --log-key vault/descriptor.json edited-release.json …")
+        var edited = (try JSONSerialization.jsonObject(with: try Files.read(path(release), what: "release")) as? [String: Any]) ?? [:]
+        if var cells = edited["cells"] as? [[String: Any]], cells.count > 1 {
+            (cells[0]["sum"], cells[1]["sum"]) = (cells[1]["sum"], cells[0]["sum"])
+            edited["cells"] = cells
+        }
+        let editedPath = path("partials/edited-\(release)")
+        try Files.write(try JSONSerialization.data(withJSONObject: edited, options: [.sortedKeys]), to: editedPath,
+                        what: "edited release")
+        do {
+            try await run(ReleaseShare.self, ["--share", path("bureau/share-auditor.json"), editedPath, "--log-key",
+                                              path("vault/descriptor.json"), "--out", path("partials/auditor-edited")]
+                          + insecure, quiet: true)
+            print("   NOT refused: the edited release was partially decrypted")
         } catch {
             print("   refused: \(error)")
         }

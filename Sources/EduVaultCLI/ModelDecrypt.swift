@@ -9,6 +9,7 @@ extension ReleaseDecrypt {
     /// the exact sums and prints the table, JSON or CSV.
     func runModel(_ data: Data) async throws {
         let parsed = try ModelRelease.decode(data)
+        try checkSignature(parsed)
         try checkWitnesses(logIndex: parsed.logIndex)
         guard threshold == nil, let privateKey else {
             throw CLIError(

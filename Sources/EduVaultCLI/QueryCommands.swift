@@ -196,7 +196,10 @@ struct ReleaseDecrypt: AsyncParsableCommand {
     @Option(help: "With --require-cosignatures: the vault's checkpoint with cosignatures (`eduvault vault checkpoint`).")
     var checkpoint: String?
 
-    @Option(help: "With --require-cosignatures: the vault's pinned log key (text or file).")
+    @Option(help: ArgumentHelp(
+        "The vault's pinned log key (the verifier key text, a file holding it, or the vault's descriptor.json): "
+            + "refuse the release unless the vault signed it, unchanged. Needed with --require-cosignatures.",
+        valueName: "key"))
     var logKey: String?
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
@@ -211,6 +214,14 @@ struct ReleaseDecrypt: AsyncParsableCommand {
     /// Refuses a release whose log index no checkpoint cosigned by enough of the given witnesses covers.
     func checkWitnesses(_ release: Release) throws { try checkWitnesses(logIndex: release.logIndex) }
 
+    /// With --log-key: refuses a release the vault did not sign, or that changed after it did.
+    func checkSignature(_ release: some SignedRelease) throws {
+        guard let logKey else { return }
+        do { try release.verifySignature(try PinnedLogKey.parse(logKey)) } catch let error as AggregationError {
+            throw CLIError(error.message)
+        }
+    }
+
     /// Refuses a release at `logIndex` that no checkpoint cosigned by enough of the given witnesses covers.
     func checkWitnesses(logIndex: Int64) throws {
         guard requireCosignatures > 0 else { return }
@@ -221,9 +232,7 @@ struct ReleaseDecrypt: AsyncParsableCommand {
             throw CLIError("--require-cosignatures \(requireCosignatures) needs at least that many --witness keys")
         }
         let key: NoteVerifierKey
-        do { key = try NoteVerifierKey(encoded: try Self.textOrFile(logKey, what: "log key")) } catch {
-            throw CLIError("--log-key is not a signed-note verifier key")
-        }
+        key = try PinnedLogKey.parse(logKey)
         var witnesses: [CosignerVerifierKey] = []
         for w in witness {
             do { witnesses.append(try CosignerVerifierKey(encoded: try Self.textOrFile(w, what: "witness key"))) } catch {
@@ -263,6 +272,7 @@ struct ReleaseDecrypt: AsyncParsableCommand {
         let data = try Files.read(release, what: "release")
         if ModelRelease.isModelRelease(data) { return try await runModel(data) }
         let parsed = try Release.decode(data)
+        try checkSignature(parsed)
         try checkWitnesses(parsed)
         let decrypted: DecryptedRelease
         if let threshold {

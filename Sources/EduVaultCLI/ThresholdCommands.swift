@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Paillier
 import VaultAggregation
+import VaultAudit
 import VaultModel
 
 /// `eduvault keys ceremony`: the dealer's ceremony for a threshold key.
@@ -169,7 +170,9 @@ struct ReleaseShare: AsyncParsableCommand {
             and content, the key and ceremony ids and the party. PARTIAL alone reveals nothing; --threshold of them \
             decrypt the release with `eduvault release decrypt --threshold`.
 
-            Example: eduvault release share --share share-auditor.json release.json --out auditor.partial.json
+            Before it uses a ciphertext, it checks the vault's signature on the release against --log-key (the             vault's pinned log key, or its descriptor.json): a party decrypts only what the vault released, never a             file someone put together from stored ciphertexts. --no-vault-signature skips that check, for a release             you made yourself outside a vault.
+
+            Example: eduvault release share --share share-auditor.json --log-key vault/descriptor.json release.json             --out auditor.partial.json
             """
     )
 
@@ -185,6 +188,16 @@ struct ReleaseShare: AsyncParsableCommand {
     @Argument(help: "The release file written by `eduvault query`.")
     var release: String
 
+    @Option(help: ArgumentHelp(
+        "The vault's pinned log key (the verifier key text, a file holding it, or the vault's descriptor.json): "
+            + "the release must carry the vault's signature, unchanged.", valueName: "key"))
+    var logKey: String?
+
+    @Flag(help: ArgumentHelp(
+        "Accept a release that no vault signed (one you made yourself, outside a vault). Never for a release "
+            + "someone handed you: a party partially decrypts whatever ciphertexts it is given."))
+    var noVaultSignature = false
+
     @Option(help: "Where to write the partial decryption (JSON).")
     var out: String
 
@@ -196,6 +209,7 @@ struct ReleaseShare: AsyncParsableCommand {
             throw CLIError("\(out) already exists (remove it or pass --force)")
         }
         let parsed = try Release.decode(try Files.read(release, what: "release"))
+        try checkOrigin(parsed)
         let data = try Files.read(share, what: "share", limit: ThresholdJSON.maxFileBytes)
         let passphrase = ThresholdJSON.isSealed(data) ? try KeyLoading.passphrase(file: passphraseFile) : nil
         let key: ThresholdShare
@@ -210,6 +224,24 @@ struct ReleaseShare: AsyncParsableCommand {
                              key.key.partyCount, key.key.threshold, parsed.cells.count, partial.units.count,
                              partial.units.count == 1 ? "" : "s", Date().timeIntervalSince(started)))
         print("partial decryption of release \(parsed.id) by \(key.party.name) written to \(out)")
+    }
+}
+
+extension ReleaseShare {
+    /// Refuses to touch a release's ciphertexts unless the vault behind the pinned log key signed it, unchanged (or
+    /// the party said, with --no-vault-signature, that it made the release itself).
+    func checkOrigin(_ release: some SignedRelease) throws {
+        switch (logKey, noVaultSignature) {
+        case (nil, false):
+            throw CLIError("give --log-key KEY (the vault's log key or its descriptor.json) so the release's vault "
+                           + "signature can be checked before decrypting anything")
+        case (.some, true): throw CLIError("give --log-key or --no-vault-signature, not both")
+        case (let key?, false):
+            do { try release.verifySignature(try PinnedLogKey.parse(key)) } catch let error as AggregationError {
+                throw CLIError(error.message)
+            }
+        case (nil, true): return
+        }
     }
 }
 

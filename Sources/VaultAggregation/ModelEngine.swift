@@ -422,7 +422,7 @@ public struct ModelEngine: Sendable {
                     for (t, start) in levelBlockStart.enumerated() {
                         levelBlocks.append(Array(fresh[start..<(start + levels[t].count)]))
                     }
-                    let release = ModelRelease(
+                    var release = ModelRelease(
                         format: ModelRelease.formatTag, id: releaseID, vault: vault.descriptor.vaultID,
                         keyID: key.keyID,
                         model: ModelSpec(
@@ -437,6 +437,7 @@ public struct ModelEngine: Sendable {
                                 name: name, groups: groups, blocks: Array(fresh[groupBlockStart...]),
                                 levelCounts: groupLevelCounts)
                         })
+                    try release.sign(by: vault)
                     let bytes: Data
                     do { bytes = try release.jsonData() } catch {
                         throw AggregationError(.storage, "the release cannot be encoded")

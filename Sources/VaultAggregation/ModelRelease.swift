@@ -39,6 +39,8 @@ public struct ModelRelease: Sendable, Codable, Equatable {
     public var pairCounts: [[[Int]]]
     /// The random-intercept groups, when asked.
     public var random: Random?
+    /// The vault's signature with its log key (``SignedRelease``).
+    public var vaultSignature: String? = nil
 
     /// The packed layout of a record's products.
     public struct Layout: Sendable, Codable, Equatable {
@@ -149,6 +151,7 @@ public struct ModelRelease: Sendable, Codable, Equatable {
         case numeric, categorical, total, levels
         case pairCounts = "pair_counts"
         case random
+        case vaultSignature = "vault_signature"
     }
 
     /// Every block in release order: the total, each level of each term, each random group.

@@ -251,11 +251,12 @@ public struct QueryEngine: Sendable {
                     do { fresh = try key.rerandomize(sum) } catch { throw AggregationError(.storage, "re-randomising a sum failed: \(error)") }
                     cells.append(Release.Cell(by: by, count: planned[i].count, sum: fresh.value.decimalString))
                 }
-                let release = Release(
+                var release = Release(
                     format: noise == nil ? Release.formatTag : Release.noisyFormatTag, id: releaseID,
                     vault: vault.descriptor.vaultID, keyID: key.keyID, query: query, policy: policy.reference,
                     created: time, logIndex: logIndex, scale: schema.scale, slotBits: schema.slotBits,
                     slotCount: schema.slotCount, cells: cells, suppressed: suppressed, noise: noise?.description)
+                try release.sign(by: vault)
                 let bytes: Data
                 do { bytes = try release.jsonData() } catch { throw AggregationError(.storage, "the release cannot be encoded") }
                 try deliver(release)

@@ -26,6 +26,9 @@ public struct Release: Sendable, Codable, Equatable {
     public var suppressed: [Suppressed]
     /// The noise added to every released sum, for a release under the policy's DP rule.
     public var noise: Noise?
+    /// The vault's signature with its log key (``SignedRelease``); nil only in releases made before releases were
+    /// signed.
+    public var vaultSignature: String? = nil
 
     /// The discrete Gaussian noise every released cell's Σx and Σx² carry (independent draws per cell and slot).
     public struct Noise: Sendable, Codable, Equatable {
@@ -83,6 +86,7 @@ public struct Release: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case format, id, vault, keyID = "key_id", query, policy, created, logIndex = "log_index", scale
         case slotBits = "slot_bits", slotCount = "slot_count", cells, suppressed, noise
+        case vaultSignature = "vault_signature"
     }
 
     /// The release as canonical JSON (sorted keys).

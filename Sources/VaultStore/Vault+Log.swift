@@ -208,3 +208,23 @@ extension Vault {
         } catch { throw StoreError(.audit, "no consistency proof: \(error)") }
     }
 }
+
+extension Vault {
+    /// Signs a release this vault makes with its log key (``ReleaseSignature``): `canonical` is the release's canonical
+    /// encoding without its signature.
+    ///
+    /// - Throws: `.io` when the vault has no log key (it then accepts no writes either) or signing fails.
+    public func signRelease(_ canonical: [UInt8]) throws(StoreError) -> String {
+        guard let logSigner else {
+            throw StoreError(.io, "\(LogKey.fileName) is missing from the vault directory: the vault cannot sign a release")
+        }
+        do { return try ReleaseSignature.sign(canonical, with: logSigner) } catch {
+            throw StoreError(.io, "cannot sign the release: \(error.message)")
+        }
+    }
+
+    /// The vault's pinned log key, as the descriptor publishes it.
+    public var logVerifierKey: NoteVerifierKey? {
+        descriptor.logKey.flatMap { try? NoteVerifierKey(encoded: $0) }
+    }
+}

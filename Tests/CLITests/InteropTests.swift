@@ -121,8 +121,9 @@ struct InteropTests {
         var partials: [String] = []
         for party in ["custodian", "bureau"] {
             let out = dir.appendingPathComponent("\(party).json").path
+            // Made here, by python-paillier, not by a vault: nothing to check a vault signature against.
             let shared = try CLI.eduvault(["release", "share", "--share", fixture + "/share-\(party).json", release,
-                                           "--out", out, "--insecure-test-key"])
+                                           "--out", out, "--insecure-test-key", "--no-vault-signature"])
             #expect(shared.status == 0, "\(shared.stderr)")
             partials.append(out)
         }

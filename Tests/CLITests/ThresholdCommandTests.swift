@@ -91,8 +91,8 @@ struct ThresholdCommandTests {
 
     static func share(_ f: VaultFixture, _ party: String, _ release: String, extra: [String] = []) throws -> String {
         let out = f.path("\(party)-\(URL(fileURLWithPath: release).lastPathComponent)")
-        let result = try CLI.eduvault(["release", "share", "--share", file("share-\(party).json"), release, "--out", out]
-                                      + extra + k)
+        let result = try CLI.eduvault(["release", "share", "--share", file("share-\(party).json"), release, "--out", out,
+                                       "--log-key", f.descriptor] + extra + k)
         #expect(result.status == 0, "\(result.stderr)")
         return out
     }
@@ -178,6 +178,54 @@ struct ThresholdCommandTests {
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     }
 
+    @Test("A release forged from a stored ciphertext, an edited count, or another vault's release: refused by release share and release decrypt --log-key before any decryption")
+    func forgedReleases() throws {
+        let (f, _) = try Self.thresholdVault()
+        defer { f.remove() }
+        let release = f.path("release.json")
+        #expect(try CLI.eduvault(["query", "--vault", f.vault, "--by", "subject", "--out", release]).status == 0)
+        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: release))) as? [String: Any] ?? [:]
+        #expect(object["vault_signature"] is String, "the vault did not sign its release")
+        // The attack: the first cell's sum becomes one ciphertext under the vault's key (what an audit export holds
+        // for every record), its count and id unchanged, so the parties would decrypt one student's score.
+        let one = try CLI.eduvault(["encrypt", "--public-key", Self.file("public.json"), "1234"] + Self.k)
+        let single = (try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as? [String: Any])?["v"] as? String ?? ""
+        var cells = object["cells"] as? [[String: Any]] ?? []
+        cells[0]["sum"] = single
+        object["cells"] = cells
+        let forged = try f.write("forged.json", String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+        for party in ["auditor", "custodian"] {
+            let refused = try CLI.eduvault(["release", "share", "--share", Self.file("share-\(party).json"), forged, "--out",
+                                            f.path("\(party).forged.partial"), "--log-key", f.descriptor] + Self.k)
+            expectCleanFailure(refused, mentioning: "signature does not verify")
+            #expect(!FileManager.default.fileExists(atPath: f.path("\(party).forged.partial")))
+        }
+        // Without a pinned key there is nothing to check against: the party must say which vault it serves.
+        expectCleanFailure(try CLI.eduvault(["release", "share", "--share", Self.file("share-auditor.json"), forged, "--out",
+                                             f.path("x.partial")] + Self.k), mentioning: "--log-key")
+        // The genuine release passes; the same release checked against another vault's key does not.
+        let other = try VaultFixture()
+        defer { other.remove() }
+        let partial = try Self.share(f, "auditor", release)
+        expectCleanFailure(try CLI.eduvault(["release", "share", "--share", Self.file("share-bureau.json"), release, "--out",
+                                             f.path("b.partial"), "--log-key", other.descriptor] + Self.k),
+                           mentioning: "signature does not verify")
+        // release decrypt --log-key: an edited count (which halves every mean) and a removed signature are refused.
+        var edited = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: release))) as? [String: Any] ?? [:]
+        var editedCells = edited["cells"] as? [[String: Any]] ?? []
+        editedCells[0]["count"] = (editedCells[0]["count"] as? Int ?? 1) * 2
+        edited["cells"] = editedCells
+        let doubled = try f.write("doubled.json", String(decoding: try JSONSerialization.data(withJSONObject: edited), as: UTF8.self))
+        let bureau = try Self.share(f, "bureau", release)
+        let decrypt = ["release", "decrypt", "--threshold", Self.file("threshold.json"), "--log-key", f.descriptor] + Self.k
+        #expect(try CLI.eduvault(decrypt + [release, partial, bureau]).status == 0)
+        expectCleanFailure(try CLI.eduvault(decrypt + [doubled, partial, bureau]), mentioning: "signature does not verify")
+        edited = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: release))) as? [String: Any] ?? [:]
+        edited["vault_signature"] = nil
+        let unsigned = try f.write("unsigned.json", String(decoding: try JSONSerialization.data(withJSONObject: edited), as: UTF8.self))
+        expectCleanFailure(try CLI.eduvault(decrypt + [unsigned, partial, bureau]), mentioning: "no vault signature")
+    }
+
     @Test("A differential-privacy vault under a threshold key: noisy releases decrypt with intervals, as with one key")
     func noisyRelease() throws {
         let (f, _) = try Self.thresholdVault(policy: "Policies/differential-privacy.yaml")
@@ -250,7 +298,7 @@ struct ThresholdCommandTests {
             as? String ?? ""
         try Data(InteropRelease.json(id: "r1", keyID: keyID, sums: [v], counts: [10]).utf8).write(to: URL(fileURLWithPath: release))
         let share = ["release", "share", "--share", out + "/share-custodian.json", release, "--out",
-                     dir.appendingPathComponent("c.json").path] + Self.k
+                     dir.appendingPathComponent("c.json").path, "--no-vault-signature"] + Self.k
         expectCleanFailure(try CLI.eduvault(share), mentioning: "passphrase")
         let wrong = dir.appendingPathComponent("wrong")
         try Data("nope".utf8).write(to: wrong)
@@ -258,7 +306,7 @@ struct ThresholdCommandTests {
         let opened = try CLI.eduvault(share + ["--passphrase-file", pass.path])
         #expect(opened.status == 0, "\(opened.stderr)")
         let bureau = try CLI.eduvault(["release", "share", "--share", out + "/share-bureau.json", release, "--out",
-                                       dir.appendingPathComponent("b.json").path] + Self.k)
+                                       dir.appendingPathComponent("b.json").path, "--no-vault-signature"] + Self.k)
         #expect(bureau.status == 0, "\(bureau.stderr)")
         let decrypted = try CLI.eduvault(["release", "decrypt", "--threshold", out + "/threshold.json", "--format", "json",
                                           release, dir.appendingPathComponent("b.json").path,
@@ -278,7 +326,7 @@ struct ThresholdCommandTests {
         for fragment in ["deal a 768-bit threshold key", "bureau and auditor each decrypted partially",
                          "auditor and custodian each decrypted partially", "The custodian forges its partial decryption",
                          "The forged share was named and not used", "no quorum", "missing:", "urban − rural",
-                         "Demo finished"] {
+                         "an edited release", "signature does not verify", "Demo finished"] {
             #expect(result.stdout.contains(fragment), "missing '\(fragment)' in demo output")
         }
         #expect(result.stderr.contains("refused: the partial of custodian"))
