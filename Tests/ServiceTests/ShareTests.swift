@@ -283,6 +283,21 @@ struct ShareTests {
         #expect(verified.status == 0 && verified.stdout.contains("verdict: pass"), "\(verified.stdout)\(verified.stderr)")
     }
 
+    @Test("Help: release share --server (member name = party), release fetch --partials, vault threshold, member add --role custodian")
+    func help() throws {
+        let share = try Tool.must(["release", "share", "--help"])
+        #expect(share.contains("--server") && share.contains("share never leaves this machine")
+                && share.contains("member add --name PARTY"), "\(share)")
+        let fetch = try Tool.must(["release", "fetch", "--help"])
+        #expect(fetch.contains("--partials") && fetch.contains("DIR/PARTY.partial.json") && fetch.contains("release.decrypt"), "\(fetch)")
+        let threshold = try Tool.must(["vault", "threshold", "--help"])
+        #expect(threshold.contains("threshold.stored"), "\(threshold)")
+        let member = try Tool.must(["member", "add", "--help"])
+        #expect(member.contains("custodian"), "\(member)")
+        let noOut = try Tool.eduvault(["release", "share", "--share", "s.json", "r.json"])
+        #expect(noOut.status != 0 && noOut.stderr.contains("--out FILE, or --server URL"), "\(noOut.stderr)")
+    }
+
     @Test("Live: two parties post with `release share --server`, the bureau fetches release and partials, decrypts: the same table as the local path; the log verifies")
     func live() throws {
         let f = try ThresholdServiceFixture.make()
