@@ -55,8 +55,9 @@ rules:
     roles:
       school: [batch.upload, receipt.read]
       vault: [batch.ingest, query.aggregate, release.publish]
-      bureau: [query.request, model.request, release.read, release.decrypt]
-      auditor: [log.read, log.verify, release.read, release.verify, status.read]
+      bureau: [query.request, model.request, release.read, release.decrypt, release.share]
+      auditor: [log.read, log.verify, release.read, release.verify, release.share, status.read]
+      custodian: [release.read, release.share]
       operator: [status.read]
 
 """#

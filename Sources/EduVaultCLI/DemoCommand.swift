@@ -174,7 +174,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         say("Bureau, auditor and operator make their own request keys; the vault registers the public parts",
             "eduvault member keygen on each member's machine (the key never leaves it), then\n"
-            + "eduvault member add --role bureau|auditor|operator at the vault. What each role may do comes from the\n"
+            + "eduvault member add --role bureau|auditor|custodian|operator at the vault. What each role may do comes from the\n"
             + "policy's ROLES rule; every registration is an audit entry.")
         for role in ["bureau", "auditor", "operator"] {
             try await run(MemberKeygen.self, ["--out", path("keys/\(role).key")], quiet: true)

@@ -5,16 +5,18 @@ import VaultApp
 import VaultModel
 import VaultStore
 
-/// `eduvault member`: the principals other than schools (bureau, auditor, operator), each with its own key.
+/// `eduvault member`: the principals other than schools (bureau, auditor, custodian, operator), each with its own key.
 struct MemberCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "member",
-        abstract: "Make request keys and register, list or revoke the vault's members (bureau, auditor, operator).",
+        abstract: "Make request keys and register, list or revoke the vault's members (bureau, auditor, custodian, operator).",
         discussion: """
             Secrets are made where they are used: `keygen` runs on the member's own machine and writes the key \
             (0600) and its public part F.pub; the operator registers F.pub with `add`. What each role may do over \
             the service comes from the policy's ROLES rule. Every change is an audit entry. Schools are principals \
             through the signing key they registered with `school add`; `revoke` also revokes a school's key.
+
+            A party of a threshold key (`keys ceremony --parties`) that posts its partial decryptions to the service             (`release share --server`) is registered under its party name: the vault accepts a partial only from the             member whose name is the partial's party. The default policy lets bureau, auditor and custodian post             (release.share); a custodian may otherwise only read releases.
             """,
         subcommands: [MemberKeygen.self, MemberAdd.self, MemberList.self, MemberRevoke.self]
     )
@@ -40,7 +42,7 @@ struct MemberKeygen: AsyncParsableCommand {
         ], what: "the member key")
         let id = (try? Identity.load(try encoder.encode(key)).keyID) ?? "?"
         print("member key in \(out) (mode 0600; keep it), public part in \(out).pub; principal id \(id)")
-        print("Next: the operator runs eduvault member add --vault DIR --role bureau|auditor|operator --name NAME --public-key \(out).pub")
+        print("Next: the operator runs eduvault member add --vault DIR --role bureau|auditor|custodian|operator --name NAME --public-key \(out).pub")
     }
 }
 
@@ -52,8 +54,9 @@ struct MemberAdd: AsyncParsableCommand {
     )
 
     @OptionGroup var vault: VaultDirectoryOption
-    @Option(help: "bureau, auditor or operator.") var role: String
-    @Option(help: "A display name, [A-Za-z0-9_.@-]{1,64}, unique in the vault.") var name: String
+    @Option(help: "bureau, auditor, custodian or operator.") var role: String
+    @Option(help: "A display name, [A-Za-z0-9_.@-]{1,64}, unique in the vault; a threshold party's name is its party name.")
+    var name: String
     @Option(help: "The member's public key file (F.pub from `member keygen`).") var publicKey: String
 
     func run() async throws {

@@ -86,24 +86,47 @@ extension RemoteOptions {
     }
 }
 
-/// `eduvault release fetch`: a stored release from the service.
+/// `eduvault release fetch`: a stored release from the service, and optionally the partial decryptions posted for it.
 struct ReleaseFetch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetch",
         abstract: "Fetch a release the vault stored, by id, from the vault service.",
-        discussion: "Example: eduvault release fetch --server URL --identity bureau.key 3f2a… --out release.json"
+        discussion: """
+            With --partials DIR (threshold vaults) the command also fetches the partial decryptions the parties \
+            posted (`release share --server`; GET /v1/releases/ID/shares, which needs the ROLES action \
+            release.decrypt) and writes each as DIR/PARTY.partial.json; then `release decrypt --threshold \
+            threshold.json RELEASE DIR/*.partial.json` checks every proof again and decrypts.
+
+            Example: eduvault release fetch --server URL --identity bureau.key 3f2a… --out release.json --partials partials/
+            """
     )
 
     @OptionGroup var remote: RemoteOptions
     @Argument(help: "The release id.") var id: String
     @Option(help: "Where to write the release (JSON).") var out: String
-    @Flag(help: "Replace an existing file.") var force = false
+    @Option(help: ArgumentHelp("Also write the posted partial decryptions as DIR/PARTY.partial.json.", valueName: "dir"))
+    var partials: String?
+    @Flag(help: "Replace existing files.") var force = false
 
     func run() async throws {
         let client = try remote.client()
         let data: Data
         do { data = try await client.release(id: id) } catch { throw CLIError(error.message) }
+        let shares: ReleaseShares?
+        if partials != nil {
+            do { shares = try await client.shares(releaseID: id) } catch { throw CLIError("partials of \(id): \(error.message)") }
+        } else {
+            shares = nil
+        }
         try Files.write(data, to: out, overwrite: force, what: "release")
         print("release \(id) written to \(out) (\(data.count) bytes)")
+        guard let partials, let shares else { return }
+        try Files.ensureDirectory(partials)
+        for share in shares.partials {
+            let path = (partials as NSString).appendingPathComponent("\(share.party).partial.json")
+            try Files.write(Data(share.partial.utf8), to: path, overwrite: force, what: "partial decryption")
+            print("partial decryption of \(share.party) written to \(path) (log #\(share.logIndex))")
+        }
+        if shares.partials.isEmpty { print("no partial decryptions have been posted for release \(id) yet") }
     }
 }

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Paillier
 import VaultAggregation
+import VaultApp
 import VaultAudit
+import VaultClient
 import VaultModel
 
 /// `eduvault keys ceremony`: the dealer's ceremony for a threshold key.
@@ -158,7 +160,7 @@ final class PrimeClock: @unchecked Sendable {
     }
 }
 
-/// `eduvault release share`: one party's partial decryption of a release, with proofs.
+/// `eduvault release share`: one party's partial decryption of a release, with proofs, to a file or to the service.
 struct ReleaseShare: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "share",
@@ -170,9 +172,23 @@ struct ReleaseShare: AsyncParsableCommand {
             and content, the key and ceremony ids and the party. PARTIAL alone reveals nothing; --threshold of them \
             decrypt the release with `eduvault release decrypt --threshold`.
 
-            Before it uses a ciphertext, it checks the vault's signature on the release against --log-key (the             vault's pinned log key, or its descriptor.json): a party decrypts only what the vault released, never a             file someone put together from stored ciphertexts. --no-vault-signature skips that check, for a release             you made yourself outside a vault.
+            Before it uses a ciphertext, it checks the vault's signature on the release against --log-key (the \
+            vault's pinned log key, or its descriptor.json): a party decrypts only what the vault released, never a \
+            file someone put together from stored ciphertexts. --no-vault-signature skips that check, for a release \
+            you made yourself outside a vault.
 
-            Example: eduvault release share --share share-auditor.json --log-key vault/descriptor.json release.json             --out auditor.partial.json
+            With --server URL --identity KEY the argument is a release id: the command fetches the release from the \
+            vault service, checks its signature, computes the partial here (the share never leaves this machine) and \
+            posts it to POST /v1/releases/ID/shares (also to --out when given). The vault verifies every proof against \
+            its threshold key before it stores the partial and logs it (release.share), and accepts it only from the \
+            member whose name is this share's party (register the party's request key with \
+            `member add --name PARTY`). Posting the same partial again is harmless; a different one is refused (409). \
+            The bureau then gets every posted partial with `release fetch --partials DIR`.
+
+            Examples: eduvault release share --share share-auditor.json --log-key vault/descriptor.json release.json \
+            --out auditor.partial.json
+                      eduvault release share --share share-auditor.json --log-key vault/descriptor.json --server URL \
+            --identity auditor.key RELEASE-ID
             """
     )
 
@@ -185,7 +201,9 @@ struct ReleaseShare: AsyncParsableCommand {
     @Flag(help: "Accept keys below 2048 bits (test fixtures only).")
     var insecureTestKey = false
 
-    @Argument(help: "The release file written by `eduvault query`.")
+    @OptionGroup var remote: RemoteOptions
+
+    @Argument(help: "The release file written by `eduvault query`; with --server, the release id.")
     var release: String
 
     @Option(help: ArgumentHelp(
@@ -198,17 +216,33 @@ struct ReleaseShare: AsyncParsableCommand {
             + "someone handed you: a party partially decrypts whatever ciphertexts it is given."))
     var noVaultSignature = false
 
-    @Option(help: "Where to write the partial decryption (JSON).")
-    var out: String
+    @Option(help: "Where to write the partial decryption (JSON); required without --server.")
+    var out: String?
 
     @Flag(help: "Replace an existing output file.")
     var force = false
 
+    func validate() throws {
+        guard remote.server != nil || out != nil else {
+            throw ValidationError("give --out FILE, or --server URL --identity KEY to post the partial to the vault")
+        }
+    }
+
     func run() async throws {
-        if FileManager.default.fileExists(atPath: out) && !force {
+        if let out, FileManager.default.fileExists(atPath: out) && !force {
             throw CLIError("\(out) already exists (remove it or pass --force)")
         }
-        let parsed = try Release.decode(try Files.read(release, what: "release"))
+        let client = try remote.server.map { _ in try remote.client() }
+        let releaseData: Data
+        if let client {
+            do { releaseData = try await client.release(id: release) } catch { throw CLIError("release \(release): \(error.message)") }
+        } else {
+            releaseData = try Files.read(release, what: "release")
+        }
+        let parsed = try Release.decode(releaseData)
+        if client != nil, parsed.id != release {
+            throw CLIError("the server answered with release \(parsed.id.prefix(64)), not \(release); nothing was posted")
+        }
         try checkOrigin(parsed)
         let data = try Files.read(share, what: "share", limit: ThresholdJSON.maxFileBytes)
         let passphrase = ThresholdJSON.isSealed(data) ? try KeyLoading.passphrase(file: passphraseFile) : nil
@@ -218,12 +252,21 @@ struct ReleaseShare: AsyncParsableCommand {
         }
         let started = Date()
         let partial = try await ThresholdRelease.partiallyDecrypt(parsed, with: key, created: Timestamp.now())
-        try Files.write(try partial.jsonData(), to: out, mode: 0o644, overwrite: force, what: "partial decryption")
+        let json = try partial.jsonData()
+        if let out { try Files.write(json, to: out, mode: 0o644, overwrite: force, what: "partial decryption") }
         Terminal.note(String(format: "Partially decrypted release %@ as %@ (party %d of %d, threshold %d): %d cells in %d "
                              + "unit%@, with proofs, in %.2f s.", parsed.id, key.party.name, key.party.index,
                              key.key.partyCount, key.key.threshold, parsed.cells.count, partial.units.count,
                              partial.units.count == 1 ? "" : "s", Date().timeIntervalSince(started)))
-        print("partial decryption of release \(parsed.id) by \(key.party.name) written to \(out)")
+        if let out { print("partial decryption of release \(parsed.id) by \(key.party.name) written to \(out)") }
+        guard let client else { return }
+        let posted: (receipt: ShareReceipt, stored: Bool)
+        do { posted = try await client.postShare(releaseID: parsed.id, partial: json) } catch {
+            throw CLIError("posting the partial of \(key.party.name): \(error.message)")
+        }
+        let receipt = posted.receipt
+        print("\(posted.stored ? "posted" : "already posted"): partial decryption of release \(receipt.release) by "
+              + "\(receipt.party)  sha256 \(receipt.sha256.prefix(16))…  log #\(receipt.logIndex)")
     }
 }
 

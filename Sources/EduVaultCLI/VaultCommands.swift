@@ -22,7 +22,7 @@ struct VaultCommand: AsyncParsableCommand {
             decryption key, a score or a student id.
             """,
         subcommands: [VaultInit.self, VaultIngest.self, VaultStatusCommand.self, VaultCheck.self, VaultPurge.self,
-                      VaultCheckpoint.self]
+                      VaultCheckpoint.self, VaultThreshold.self]
     )
 }
 
@@ -40,8 +40,9 @@ struct VaultInit: AsyncParsableCommand {
 
             With --threshold (the threshold.json of `eduvault keys ceremony`, for the same key as --public-key) the \
             descriptor and the log record the custody: the parties, the threshold, the ceremony id and the SHA-256 \
-            of the verification keys. A policy with rule DECRYPT-QUORUM refuses a key held by fewer parties or with a \
-            lower threshold than it names, including a single bureau key.
+            of the verification keys, and the vault keeps threshold.json (public) to check the partial decryptions \
+            parties post to the service (`release share --server`). A policy with rule DECRYPT-QUORUM refuses a key \
+            held by fewer parties or with a lower threshold than it names, including a single bureau key.
 
             Numeric covariates (a prior score, study hours, absences…) for regression models are declared here, \
             with --covariate NAME:MIN:MAX (repeatable; bounds at the score's scale, e.g. prior_score:0:100) or in a \
@@ -129,8 +130,10 @@ struct VaultInit: AsyncParsableCommand {
                     + "'\(rules.id)' and must never hold real student data.")
         }
         var custody: Custody?
+        var thresholdFile: Data?
         if let threshold {
             let data = try Files.read(threshold, what: "threshold key", limit: ThresholdJSON.maxFileBytes)
+            thresholdFile = data
             let thresholdKey: ThresholdPublicKey
             do { thresholdKey = try ThresholdJSON.decode(data, allowInsecureSize: true) } catch {
                 throw CLIError("\(threshold): \(error.message)")
@@ -160,8 +163,10 @@ struct VaultInit: AsyncParsableCommand {
                 schema: schema, policy: rules.reference, custody: custody)
         } catch { throw CLIError("cannot describe the vault: \(error.description)") }
         let created: Vault
-        do { created = try Vault.create(directory: vault.url, descriptor: descriptor, policyBytes: policyBytes) } catch
-        {
+        do {
+            created = try Vault.create(directory: vault.url, descriptor: descriptor, policyBytes: policyBytes,
+                                       thresholdKey: thresholdFile.map { Array($0) })
+        } catch {
             throw CLIError("cannot create the vault: \(error.description)")
         }
         print("Created vault \(descriptor.vaultID) in \(vault.path)")
@@ -390,5 +395,39 @@ struct VaultCheckpoint: AsyncParsableCommand {
         let opened = try vault.open()
         guard let note = try opened.latestCheckpointNote() else { throw CLIError("the vault has no signed checkpoint yet") }
         print(note, terminator: "")
+    }
+}
+
+/// `eduvault vault threshold`: store threshold.json in a threshold vault made before the vault kept it.
+struct VaultThreshold: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "threshold",
+        abstract: "Store the threshold key (threshold.json) in a threshold vault that does not hold it yet.",
+        discussion: """
+            The service checks every partial decryption a party posts (`release share --server`) against the \
+            threshold key's verification keys. `vault init --threshold` stores threshold.json in the vault; a vault \
+            made before it did records only the SHA-256 of the verification keys. This command stores the file once, \
+            after checking that its key id, ceremony id, parties, threshold and verification keys are exactly the \
+            custody the descriptor and the log recorded, with a threshold.stored audit entry. Storing the same file \
+            again changes nothing; another file is refused. The file is public: it holds no share.
+
+            Example: eduvault vault threshold --vault vault custody/threshold.json
+            """
+    )
+
+    @OptionGroup var vault: VaultDirectoryOption
+
+    @Argument(help: ArgumentHelp("threshold.json from `eduvault keys ceremony`.", valueName: "file"))
+    var threshold: String
+
+    func run() async throws {
+        let data = try Files.read(threshold, what: "threshold key", limit: ThresholdJSON.maxFileBytes)
+        let service: VaultService
+        do { service = try VaultService(vault: try vault.open()) } catch let error as AppError { throw CLIError(error.message) }
+        let stored: Bool
+        do { stored = try service.storeThresholdKey(data) } catch { throw CLIError("\(threshold): \(error.message)") }
+        let custody = service.vault.descriptor.custody.map { "\($0.summary), ceremony \($0.ceremony)" } ?? ""
+        print(stored ? "Stored \(threshold) in vault \(service.vault.descriptor.vaultID) (\(custody)); logged as threshold.stored"
+              : "Vault \(service.vault.descriptor.vaultID) already holds this threshold.json (\(custody)); nothing changed")
     }
 }

@@ -79,7 +79,7 @@ public struct AppError: Error, Sendable, Equatable, CustomStringConvertible {
         case .revokedSchool: self.init(.forbidden, "batch refused (\(error.code.rawValue)): \(error.description)")
         case _ where error.isBatchRefusal:
             self.init(.unprocessable, "batch refused (\(error.code.rawValue)): \(error.description)")
-        case .schoolExists: self.init(.conflict, error.message)
+        case .schoolExists, .shareConflict: self.init(.conflict, error.message)
         case .invalidSchool, .invalidRelease: self.init(.badRequest, error.message)
         case .database, .audit, .io, .notAVault, .vaultExists, .invalidDescriptor, .invalidPolicy, .policyMismatch,
             .keyTooSmall:

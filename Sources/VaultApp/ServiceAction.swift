@@ -13,6 +13,12 @@ public enum ServiceAction: String, Sendable, CaseIterable {
     case modelRequest = "model.request"
     /// Fetch a stored release (`GET /v1/releases/{id}`).
     case releaseRead = "release.read"
+    /// Post one's own partial decryption of a release, as a party of the threshold key
+    /// (`POST /v1/releases/{id}/shares`); the member's name must be the party's.
+    case releaseShare = "release.share"
+    /// Fetch the partial decryptions posted for a release, to combine them (`GET /v1/releases/{id}/shares`): t of
+    /// them decrypt the release, so only a role that may decrypt releases gets them.
+    case releaseDecrypt = "release.decrypt"
     /// Read the vault's status (`GET /v1/status`).
     case statusRead = "status.read"
     /// Read the log: checkpoints, entries, proofs (`GET /v1/log/…`).

@@ -94,6 +94,31 @@ public enum ServiceAnswer {
         return last.index + 1
     }
 
+    /// The partials of `GET /v1/releases/{id}/shares`, checked before any is written to a file.
+    ///
+    /// Security: the party names become file names (`release fetch --partials DIR` writes DIR/PARTY.partial.json),
+    /// so each must be a valid party name (1–32 of `A–Z a–z 0–9 _ -`: no path separator, no dot), named once, and
+    /// each partial's text must hash to the SHA-256 stated with it. The partials' proofs are checked later, by
+    /// `release decrypt --threshold`, against the combiner's own threshold.json.
+    ///
+    /// - Throws: the problem for a non-200 answer; `.unavailable` for an answer that is not the release asked for,
+    ///   names a party badly or twice, or whose partial does not match its hash.
+    public static func shares(status: Int, body: Data, release: String) throws(AppError) -> ReleaseShares {
+        let answer = try decode(ReleaseShares.self, status: status, body: body)
+        let malformed = AppError(.unavailable, "the server sent partial decryptions that are not the ones asked for")
+        guard answer.release == release, answer.partials.count <= 32 else { throw malformed }
+        var seen = Set<String>()
+        for partial in answer.partials {
+            let valid = (1...32).contains(partial.party.utf8.count) && partial.party.utf8.allSatisfy {
+                ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 || $0 == 45
+            }
+            guard valid, seen.insert(partial.party).inserted,
+                  Hex.encode(SHA256.hash(Array(partial.partial.utf8))) == partial.sha256
+            else { throw malformed }
+        }
+        return answer
+    }
+
     /// The 32-byte leaves of `GET /v1/audit/leaves/{batch}`.
     ///
     /// - Throws: `.unavailable` for a leaf that is not exactly 64 hex digits (no sign, space or prefix).

@@ -69,12 +69,18 @@ public enum AuditKind: String, Sendable, Codable, CaseIterable {
     case batchPurged = "batch.purged"
     /// The log's signing key was created (its verifier key is in the details).
     case logKeyRegistered = "log.key.registered"
-    /// A member (bureau, auditor or operator) was registered with its Ed25519 request key (issue 10).
+    /// A member (bureau, auditor, custodian or operator) was registered with its Ed25519 request key (issue 10).
     case memberAdded = "member.added"
     /// A principal's request key was revoked: a member, or a school (whose batches it then refuses).
     case memberRevoked = "member.revoked"
     /// A signed request was denied by the policy's ROLES rule (principal, role, action; never a body).
     case requestDenied = "request.denied"
+    /// A threshold key's public file (`threshold.json`) was stored in a vault made before the vault kept it
+    /// (`eduvault vault threshold`); its verification keys match the custody of `key.registered`.
+    case thresholdStored = "threshold.stored"
+    /// A party's partial decryption of a release was verified and stored (`POST /v1/releases/{id}/shares`): the
+    /// release id, the party, the posting principal and the SHA-256 of the partial file; never a value.
+    case releaseShare = "release.share"
 }
 
 /// One entry of the append-only, hash-chained audit log.

@@ -89,6 +89,12 @@ public struct AuditVerifier {
         var purgeEntries: [String: Int64] = [:]
         var spentNano: Int64 = 0
         var months: [String: AuditReport.MonthRow] = [:]
+        // Threshold custody and the partial decryptions posted over the service.
+        var custody: (parties: Set<String>, verificationKeys: String?)? = nil
+        var releasedIDs = Set<String>()
+        var postedShares = Set<String>()
+        var sawShares = false
+        func shareProblem(_ message: String, _ entry: AuditEntry) { problem("release shares", message, entry: entry.index) }
         try source.forEachEntry { entry in
             if !chainBroken {
                 do { try chain.append(entry) } catch let error as AuditError {
@@ -124,17 +130,48 @@ public struct AuditVerifier {
                     problem("policies", "the policy in the log does not parse: \(error)", entry: entry.index)
                 }
             case .keyRegistered:
-                var custody: String?
+                var held: String?
                 if d["custody"] != nil {
                     let parties = (d["parties"] ?? "").split(separator: ",")
-                    custody =
+                    held =
                         "\(d["custody"] ?? "?") \(d["threshold"] ?? "?") of \(parties.count) "
                         + "(\(parties.joined(separator: ", "))), ceremony \(d["ceremony"] ?? "?")"
+                    custody = (Set(parties.map(String.init)), d["verification_keys_sha256"])
                 }
                 report.keys.append(
                     .init(
                         entry: entry.index, keyID: d["key_id"] ?? "?", bits: Int(d["key_bits"] ?? "") ?? 0,
-                        custody: custody))
+                        custody: held))
+            case .thresholdStored:
+                sawShares = true
+                guard let custody, let keys = custody.verificationKeys, d["verification_keys_sha256"] == keys else {
+                    shareProblem("a threshold key was stored that is not the custody registered with the key", entry)
+                    return
+                }
+            case .releaseShare:
+                sawShares = true
+                guard let release = d["release"], let party = d["party"], let sha = d["sha256"], sha.utf8.count == 64,
+                      Hex.decode(sha) != nil
+                else {
+                    shareProblem("a release.share entry lacks its release, party or SHA-256", entry)
+                    return
+                }
+                guard let custody else {
+                    shareProblem("a partial decryption was stored in a vault whose key has no threshold custody", entry)
+                    return
+                }
+                guard custody.parties.contains(party) else {
+                    shareProblem("a partial decryption of \(party.prefix(32)), who is not a party of the custody", entry)
+                    return
+                }
+                guard releasedIDs.contains(release) else {
+                    shareProblem("a partial decryption of release \(release.prefix(64)), which the log has not released", entry)
+                    return
+                }
+                guard postedShares.insert("\(release)|\(party)").inserted else {
+                    shareProblem("a second partial decryption of release \(release.prefix(64)) by \(party)", entry)
+                    return
+                }
             case .schoolRegistered:
                 guard let school = d["school"], let keyHex = d["signing_public_key"], let key = Hex.decode(keyHex),
                     key.count == 32, let attributes = d["attributes"]
@@ -191,6 +228,7 @@ public struct AuditVerifier {
                 }
             case .queryReleased:
                 releaseEntries[entry.index] = d
+                if let id = d["release"] { releasedIDs.insert(id) }
                 report.releases += 1
                 checkRelease(
                     entry, policy: policy?.parsed, spent: &spentNano, report: &report, problem: problem, note: note)
@@ -307,6 +345,15 @@ public struct AuditVerifier {
                 .init(
                     name: name, passed: mine.isEmpty,
                     detail: mine.isEmpty ? "ok" : "\(mine.count) problem(s)"))
+        }
+        if sawShares {
+            let mine = problems.filter { $0.check == "release shares" }
+            report.checks.append(
+                .init(
+                    name: "release shares", passed: mine.isEmpty,
+                    detail: mine.isEmpty
+                        ? "\(postedShares.count) partial decryption(s), each of a party of the custody for a release in the log"
+                        : "\(mine.count) problem(s)"))
         }
         report.problems = problems
         report.notes = notes

@@ -195,6 +195,21 @@ public final class VaultHTTPClient: @unchecked Sendable {
         return response.body
     }
 
+    /// Posts a party's partial decryption of release `id`: the vault's receipt, and whether it stored it now (201)
+    /// or already held the same partial (200).
+    public func postShare(releaseID id: String, partial: Data) async throws(AppError) -> (receipt: ShareReceipt, stored: Bool) {
+        let response = try await send(try request("POST", "/v1/releases/\(id)/shares", body: partial,
+                                                  contentType: "application/json"))
+        let receipt = try expect(ShareReceipt.self, response, [200, 201])
+        return (receipt, response.status == 201)
+    }
+
+    /// The partial decryptions posted for release `id` (checked by ``ServiceAnswer/shares(status:body:release:)``).
+    public func shares(releaseID id: String) async throws(AppError) -> ReleaseShares {
+        let response = try await send(try request("GET", "/v1/releases/\(id)/shares"))
+        return try ServiceAnswer.shares(status: response.status, body: response.body, release: id)
+    }
+
     /// The vault's status.
     public func status() async throws(AppError) -> StatusReport {
         try expect(StatusReport.self, try await send(try request("GET", "/v1/status")))

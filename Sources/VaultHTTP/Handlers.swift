@@ -32,6 +32,9 @@ struct Handlers: Sendable {
         case "/v1/models": return try await model(context)
         case "/v1/releases/{id}":
             return raw(try await service.releaseFile(id: context.parameters.get("id") ?? ""), type: "application/json")
+        case "/v1/releases/{id}/shares":
+            if request.method == .get { return try json(try await service.shares(releaseID: context.parameters.get("id") ?? "")) }
+            return try await postShare(context)
         case "/v1/status": return try json(try await service.statusAsync())
         case "/v1/log/checkpoint":
             return raw(Array(try await service.checkpoint().utf8), type: "text/plain; charset=utf-8")
@@ -145,6 +148,19 @@ struct Handlers: Sendable {
         var response = raw(json, type: "application/json")
         response.status = .created
         response.headers[.location] = "/v1/releases/\(release.id)"
+        return response
+    }
+
+    /// `POST /v1/releases/{id}/shares`: a party's partial decryption, verified and stored (201), or the same partial
+    /// posted again (200).
+    func postShare(_ context: VaultRequestContext) async throws -> Response {
+        guard let principal = context.principal else { throw AppError(.unauthorized, "the request is not signed") }
+        let id = context.parameters.get("id") ?? ""
+        let body = context.body ?? ByteBuffer()
+        let receipt = try await service.postShare(releaseID: id, body: Array(body.readableBytesView), member: principal)
+        var response = try json(receipt)
+        response.status = receipt.alreadyStored ? .ok : .created
+        response.headers[.location] = "/v1/releases/\(receipt.release)/shares"
         return response
     }
 

@@ -184,14 +184,19 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         try await server.service.authorize(principal, action, route: spec.pattern)
 
-        let limit = spec.body == .batch ? server.configuration.maxBatchBytes : server.configuration.maxRequestBytes
+        let limit =
+            switch spec.body {
+            case .batch: server.configuration.maxBatchBytes
+            case .partial: server.configuration.maxPartialBytes
+            case .small: server.configuration.maxRequestBytes
+            }
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
             throw AppError(.tooLarge, "the request body is larger than \(limit) bytes")
         }
         var context = context
         context.principal = principal
         context.signedDigest = digest
-        if spec.body == .small {
+        if spec.body != .batch {
             let body = try await BodyReader.collect(request.body, limit: limit, timeout: server.configuration.requestTimeoutSeconds)
             do throws(HTTPMessageSignature.Failure) {
                 try RequestAuthenticator.checkBody(body.readableBytesView, digest: digest)

@@ -19,7 +19,7 @@ info:
     window (also across restarts: seen nonces are journalled in the vault directory), a body that does not match its
     Content-Digest, and an unknown or revoked key are refused with 401. A request needs exactly one Host of the form
     host[:port] (400 otherwise); a header section over 16 KiB, or a signature header over 4 KiB, is refused with 431;
-    a JSON body with an unknown or repeated key is refused with 400. What each role (school, bureau, auditor, operator) may do comes from the vault policy's ROLES rule; a denial is 403
+    a JSON body with an unknown or repeated key is refused with 400. What each role (school, bureau, auditor, custodian, operator) may do comes from the vault policy's ROLES rule; a denial is 403
     citing the rule and is written to the audit log. Errors are RFC 9457 problem details with one line of text.
   license:
     name: Proprietary
@@ -33,6 +33,7 @@ tags:
   - name: school
   - name: bureau
   - name: auditor
+  - name: custodian
   - name: operator
   - name: public
 paths:
@@ -166,6 +167,82 @@ paths:
         '401': {$ref: '#/components/responses/Problem'}
         '403': {$ref: '#/components/responses/Problem'}
         '404': {$ref: '#/components/responses/Problem'}
+        '413': {$ref: '#/components/responses/Problem'}
+        '431': {$ref: '#/components/responses/Problem'}
+        '429': {$ref: '#/components/responses/Problem'}
+        '503': {$ref: '#/components/responses/Problem'}
+  /v1/releases/{id}/shares:
+    post:
+      operationId: postShare
+      tags: [bureau, auditor, custodian]
+      summary: Post one's own partial decryption of a release (a party of the vault's threshold key).
+      description: >-
+        The body is the partial decryption file exactly as `eduvault release share` writes it. The vault reads it with
+        the decoder `release decrypt --threshold` uses, accepts it only from the member whose name is the partial's
+        party (403 otherwise), and checks it against its threshold key before storing it with a release.share audit
+        entry: this key and ceremony, this release and its digest, the release's unit layout and every unit's proof
+        (422 naming the party otherwise). Each party posts one partial per release: the same decryption again (the
+        same values, even with fresh proofs) is answered with the stored receipt (200); a different one is 409. A vault
+        whose key is one bureau key, or a threshold vault that does not hold its threshold.json, answers 409.
+      parameters:
+        - name: id
+          in: path
+          required: true
+          schema: {type: string, maxLength: 128}
+      requestBody:
+        required: true
+        description: An eduvault-partial/1 file (at most 4 MiB).
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/PartialDecryption'}
+      responses:
+        '201':
+          description: The partial was verified and stored with its audit entry.
+          headers:
+            Location:
+              schema: {type: string}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ShareReceipt'}
+        '200':
+          description: The party already posted this decryption; the stored receipt (nothing was written).
+          headers:
+            Location:
+              schema: {type: string}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ShareReceipt'}
+        '400': {$ref: '#/components/responses/Problem'}
+        '401': {$ref: '#/components/responses/Problem'}
+        '403': {$ref: '#/components/responses/Problem'}
+        '404': {$ref: '#/components/responses/Problem'}
+        '408': {$ref: '#/components/responses/Problem'}
+        '409': {$ref: '#/components/responses/Problem'}
+        '413': {$ref: '#/components/responses/Problem'}
+        '431': {$ref: '#/components/responses/Problem'}
+        '422': {$ref: '#/components/responses/Problem'}
+        '429': {$ref: '#/components/responses/Problem'}
+        '503': {$ref: '#/components/responses/Problem'}
+    get:
+      operationId: getShares
+      tags: [bureau]
+      summary: The partial decryptions posted for a release, to combine them (ROLES action release.decrypt).
+      parameters:
+        - name: id
+          in: path
+          required: true
+          schema: {type: string, maxLength: 128}
+      responses:
+        '200':
+          description: Every partial the vault accepted for the release, in the order they arrived (none yet is an empty list).
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ReleaseShares'}
+        '400': {$ref: '#/components/responses/Problem'}
+        '401': {$ref: '#/components/responses/Problem'}
+        '403': {$ref: '#/components/responses/Problem'}
+        '404': {$ref: '#/components/responses/Problem'}
+        '409': {$ref: '#/components/responses/Problem'}
         '413': {$ref: '#/components/responses/Problem'}
         '431': {$ref: '#/components/responses/Problem'}
         '429': {$ref: '#/components/responses/Problem'}
@@ -523,6 +600,59 @@ components:
         suppressed:
           type: array
           items: {type: object}
+    PartialDecryption:
+      type: object
+      required: [format, release, release_sha256, vault, key_id, ceremony, party, index, cell_bits, cells_per_unit, units,
+                 created]
+      properties:
+        format: {type: string, const: eduvault-partial/1}
+        release: {type: string}
+        release_sha256: {type: string}
+        vault: {type: string}
+        key_id: {type: string}
+        ceremony: {type: string}
+        party: {type: string}
+        index: {type: integer}
+        cell_bits: {type: integer}
+        cells_per_unit: {type: integer}
+        units:
+          type: array
+          items:
+            type: object
+            required: [first_cell, cell_count, value, challenge, response]
+            properties:
+              first_cell: {type: integer}
+              cell_count: {type: integer}
+              value: {type: string, description: 'c_i, decimal'}
+              challenge: {type: string, description: 'e, 64 hex digits'}
+              response: {type: string, description: 'z, decimal'}
+        created: {type: string}
+    ShareReceipt:
+      type: object
+      required: [release, party, sha256, log_index, received, already_stored]
+      properties:
+        release: {type: string}
+        party: {type: string}
+        sha256: {type: string}
+        log_index: {type: integer}
+        received: {type: string}
+        already_stored: {type: boolean}
+    ReleaseShares:
+      type: object
+      required: [release, partials]
+      properties:
+        release: {type: string}
+        partials:
+          type: array
+          items:
+            type: object
+            required: [party, sha256, log_index, received, partial]
+            properties:
+              party: {type: string}
+              sha256: {type: string, description: SHA-256 of the partial's UTF-8 bytes}
+              log_index: {type: integer}
+              received: {type: string}
+              partial: {type: string, contentMediaType: application/json, description: the posted file, byte for byte}
     Status:
       type: object
       required: [vault_id, key, policy, schools, records, total_records, batches, audit, file_bytes, disclosure]

@@ -10,6 +10,8 @@ struct RouteSpec: Sendable, Equatable {
         case small
         /// A batch: streamed to a file up to `maxBatchBytes`.
         case batch
+        /// A partial decryption: collected before the handler, up to `maxPartialBytes`.
+        case partial
     }
     var method: String
     var pattern: String
@@ -23,6 +25,8 @@ struct RouteSpec: Sendable, Equatable {
         RouteSpec(method: "POST", pattern: "/v1/queries", action: .queryRequest),
         RouteSpec(method: "POST", pattern: "/v1/models", action: .modelRequest),
         RouteSpec(method: "GET", pattern: "/v1/releases/{id}", action: .releaseRead),
+        RouteSpec(method: "POST", pattern: "/v1/releases/{id}/shares", action: .releaseShare, body: .partial),
+        RouteSpec(method: "GET", pattern: "/v1/releases/{id}/shares", action: .releaseDecrypt),
         RouteSpec(method: "GET", pattern: "/v1/status", action: .statusRead),
         RouteSpec(method: "GET", pattern: "/v1/log/checkpoint", action: .logRead),
         RouteSpec(method: "GET", pattern: "/v1/log/entries", action: .logRead),

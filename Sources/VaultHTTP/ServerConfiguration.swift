@@ -16,6 +16,9 @@ public struct ServerConfiguration: Sendable {
     public var maxBatchBytes = 64 << 20
     /// The largest body of every other request (a query is a few hundred bytes).
     public var maxRequestBytes = 64 << 10
+    /// The largest posted partial decryption (`POST /v1/releases/{id}/shares`): about 4 KB per unit of 15 cells at
+    /// 3072 bits, so 4 MiB holds a release of some 15 000 cells.
+    public var maxPartialBytes = 4 << 20
     /// The longest a client may take to send its request body; past it the request gets 408 and the connection
     /// closes. A client trickling bytes holds only its own connection meanwhile.
     public var requestTimeoutSeconds = 120

@@ -54,6 +54,9 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case revokedSchool = "revoked_school"
         /// A release is malformed (member sets, duplicate ids).
         case invalidRelease = "invalid_release"
+        /// A party already posted a different partial decryption of this release (`POST /v1/releases/{id}/shares`),
+        /// or the vault already holds a different threshold key file.
+        case shareConflict = "share_conflict"
         /// The audit log could not be extended or read.
         case audit = "audit"
         /// SQLite reported an error.

@@ -40,7 +40,7 @@ public struct Principal: Sendable, Equatable {
     /// The principal id, the `keyid` of its request signatures: a school's id, or `m:` and 32 hex digits of the
     /// SHA-256 of a member's public key.
     public var id: String
-    /// `school`, or the member's role (`bureau`, `auditor`, `operator`).
+    /// `school`, or the member's role (`bureau`, `auditor`, `custodian`, `operator`).
     public var role: String
     /// A display name: the school id, or the member's name.
     public var name: String
@@ -57,7 +57,7 @@ public struct Principal: Sendable, Equatable {
     /// The role of every school.
     public static let schoolRole = "school"
     /// The roles a member may have.
-    public static let memberRoles = ["bureau", "auditor", "operator"]
+    public static let memberRoles = ["bureau", "auditor", "custodian", "operator"]
 
     /// The principal id of a member key: `m:` and the first 16 bytes of SHA-256(public key), in hex.
     public static func memberID(publicKey: [UInt8]) -> String {

@@ -48,10 +48,14 @@ public final class Vault: Sendable {
     /// - Parameters:
     ///   - descriptor: the public description; its `policy` must name `policyBytes` (id, version, SHA-256).
     ///   - policyBytes: the policy file, stored in the vault so auditors can read the rules in force.
+    ///   - thresholdKey: for a threshold custody, the threshold key's public file (`threshold.json`), which the
+    ///     service checks posted partial decryptions against; the caller has checked it against `descriptor.custody`
+    ///     (the `key.registered` entry binds its verification keys by SHA-256).
     /// - Throws: `.vaultExists` if the directory already holds a vault; `.invalidPolicy`, `.policyMismatch`,
     ///   `.keyTooSmall` (below the policy's `KEY-MIN`), `.quorumTooSmall` (custody weaker than the policy's
     ///   `DECRYPT-QUORUM`; one bureau key counts as 1 of 1), `.io`, `.database`.
-    public static func create(directory: URL, descriptor: Descriptor, policyBytes: [UInt8]) throws(StoreError) -> Vault
+    public static func create(directory: URL, descriptor: Descriptor, policyBytes: [UInt8], thresholdKey: [UInt8]? = nil)
+        throws(StoreError) -> Vault
     {
         let policy: Policy
         do { policy = try Policy.parse(policyBytes) } catch { throw StoreError(.invalidPolicy, error.message) }
@@ -127,6 +131,7 @@ public final class Vault: Sendable {
                     keyDetails["verification_keys_sha256"] = custody.verificationKeysSHA256
                 }
                 try AuditLog.append(db, kind: .keyRegistered, details: keyDetails)
+                if descriptor.custody != nil, let thresholdKey { try Vault.insertThresholdKey(db, thresholdKey) }
                 try AuditLog.append(
                     db, kind: .policyLoaded,
                     details: [
@@ -388,6 +393,7 @@ enum VaultMigrations {
                     );
                     """)
         }
+        VaultMigrations.registerShares(&migrator)
         return migrator
     }
 }

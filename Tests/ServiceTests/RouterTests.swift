@@ -112,52 +112,62 @@ struct RouterTests {
         let uri = route.uri(fixture)
         let body = try route.body(fixture)
         try await app.test(.router) { client in
-            func send(_ name: String?, body sent: [UInt8]? = nil, created: Int64? = nil, nonce: String? = nil,
-                      signedBody: [UInt8]? = nil) async throws -> (Int, String) {
-                var fields = HTTPFields()
-                if let name {
-                    fields = try Self.headers(try fixture.identity(name), route.method, uri, body: signedBody ?? body,
-                                              created: created ?? Int64(Date().timeIntervalSince1970), nonce: nonce)
-                }
-                return try await client.execute(uri: uri, method: route.method, headers: fields,
-                                                body: Self.buffer(sent ?? body)) { response in
-                    (Int(response.status.code), String(buffer: response.body))
-                }
-            }
-            // 1. signed by the right role
-            let (ok, okBody) = try await send(route.right)
-            #expect(route.success.contains(ok), "\(route): right role got \(ok): \(okBody)")
-            // 2. unsigned
-            let (unsigned, unsignedBody) = try await send(nil)
-            #expect(unsigned == 401 && unsignedBody.contains("not signed"), "\(route): unsigned got \(unsigned)")
-            // 3. signed by the wrong role: 403 citing ROLES
-            let (wrong, wrongBody) = try await send(route.wrong)
-            #expect(wrong == 403 && wrongBody.contains("\"rule\":\"ROLES\""), "\(route): wrong role got \(wrong): \(wrongBody)")
-            // 4. revoked key
-            let (revoked, revokedBody) = try await send(route.revoked)
-            #expect(revoked == 401 && revokedBody.contains("revoked"), "\(route): revoked got \(revoked): \(revokedBody)")
-            // 5. stale created (301 s old), and one too far ahead
-            let (stale, _) = try await send(route.right, created: Int64(Date().timeIntervalSince1970) - 301)
-            #expect(stale == 401, "\(route): stale got \(stale)")
-            let (ahead, _) = try await send(route.right, created: Int64(Date().timeIntervalSince1970) + 120)
-            #expect(ahead == 401, "\(route): future got \(ahead)")
-            // 6. replayed nonce: the same signature twice
-            let nonce = try HTTPMessageSignature.newNonce()
-            let (first, _) = try await send(route.right, nonce: nonce)
-            let (replayed, replayedBody) = try await send(route.right, nonce: nonce)
-            #expect(route.success.contains(first) || (route == .query && first == 201), "\(route): first of a pair got \(first)")
-            #expect(replayed == 401 && replayedBody.contains("nonce"), "\(route): replay got \(replayed): \(replayedBody)")
-            // 7. body changed after signing
-            var changed = body.isEmpty ? Array("x".utf8) : body
-            changed[changed.count / 2] ^= 0x01
-            let (tampered, tamperedBody) = try await send(route.right, body: changed, signedBody: body)
-            #expect(tampered == 401 && tamperedBody.contains("Content-Digest"), "\(route): changed body got \(tampered): \(tamperedBody)")
-            // 8. oversized body, correctly signed
-            let limit = route == .uploadBatch ? configuration.maxBatchBytes : configuration.maxRequestBytes
-            let big = [UInt8](repeating: UInt8(ascii: "a"), count: limit + 1)
-            let (oversized, oversizedBody) = try await send(route.right, body: big, signedBody: big)
-            #expect(oversized == 413, "\(route): oversized got \(oversized): \(oversizedBody)")
+            try await Self.eightCases(client, label: "\(route)", identity: fixture.identity, method: route.method, uri: uri,
+                                      body: body, right: route.right, wrong: route.wrong, revoked: route.revoked,
+                                      success: route.success,
+                                      limit: route == .uploadBatch ? configuration.maxBatchBytes : configuration.maxRequestBytes)
         }
+    }
+
+    /// The eight cases of issue 10 against one route: signed by `right` (a status in `success`), unsigned (401), by
+    /// `wrong` (403 citing ROLES), by `revoked` (401), created too old or too far ahead (401), a replayed nonce
+    /// (401), the body changed after signing (401), a body over `limit` (413).
+    static func eightCases(_ client: some TestClientProtocol, label: String, identity: (String) throws -> Identity,
+                           method: HTTPRequest.Method, uri: String, body: [UInt8], right: String, wrong: String,
+                           revoked: String, success: Set<Int>, limit: Int) async throws {
+        func send(_ name: String?, body sent: [UInt8]? = nil, created: Int64? = nil, nonce: String? = nil,
+                  signedBody: [UInt8]? = nil) async throws -> (Int, String) {
+            var fields = HTTPFields()
+            if let name {
+                fields = try headers(try identity(name), method, uri, body: signedBody ?? body,
+                                     created: created ?? Int64(Date().timeIntervalSince1970), nonce: nonce)
+            }
+            return try await client.execute(uri: uri, method: method, headers: fields, body: buffer(sent ?? body)) { response in
+                (Int(response.status.code), String(buffer: response.body))
+            }
+        }
+        // 1. signed by the right role
+        let (ok, okBody) = try await send(right)
+        #expect(success.contains(ok), "\(label): right role got \(ok): \(okBody)")
+        // 2. unsigned
+        let (unsigned, unsignedBody) = try await send(nil)
+        #expect(unsigned == 401 && unsignedBody.contains("not signed"), "\(label): unsigned got \(unsigned)")
+        // 3. signed by the wrong role: 403 citing ROLES
+        let (wrongStatus, wrongBody) = try await send(wrong)
+        #expect(wrongStatus == 403 && wrongBody.contains("\"rule\":\"ROLES\""), "\(label): wrong role got \(wrongStatus): \(wrongBody)")
+        // 4. revoked key
+        let (revokedStatus, revokedBody) = try await send(revoked)
+        #expect(revokedStatus == 401 && revokedBody.contains("revoked"), "\(label): revoked got \(revokedStatus): \(revokedBody)")
+        // 5. stale created (301 s old), and one too far ahead
+        let (stale, _) = try await send(right, created: Int64(Date().timeIntervalSince1970) - 301)
+        #expect(stale == 401, "\(label): stale got \(stale)")
+        let (ahead, _) = try await send(right, created: Int64(Date().timeIntervalSince1970) + 120)
+        #expect(ahead == 401, "\(label): future got \(ahead)")
+        // 6. replayed nonce: the same signature twice
+        let nonce = try HTTPMessageSignature.newNonce()
+        let (first, _) = try await send(right, nonce: nonce)
+        let (replayed, replayedBody) = try await send(right, nonce: nonce)
+        #expect(success.contains(first), "\(label): first of a pair got \(first)")
+        #expect(replayed == 401 && replayedBody.contains("nonce"), "\(label): replay got \(replayed): \(replayedBody)")
+        // 7. body changed after signing
+        var changed = body.isEmpty ? Array("x".utf8) : body
+        changed[changed.count / 2] ^= 0x01
+        let (tampered, tamperedBody) = try await send(right, body: changed, signedBody: body)
+        #expect(tampered == 401 && tamperedBody.contains("Content-Digest"), "\(label): changed body got \(tampered): \(tamperedBody)")
+        // 8. oversized body, correctly signed
+        let big = [UInt8](repeating: UInt8(ascii: "a"), count: limit + 1)
+        let (oversized, oversizedBody) = try await send(right, body: big, signedBody: big)
+        #expect(oversized == 413, "\(label): oversized got \(oversized): \(oversizedBody)")
     }
 
     @Test("Unsigned public routes: health, Prometheus metrics, the OpenAPI document (equal to the file in the repository)")

@@ -164,13 +164,43 @@ import VaultStore
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         }
         for table in ["atoms", "audit_log", "batches", "checkpoints", "cosignatures", "lin_audit", "log_nodes", "log_state",
-                      "meta", "purged_batches", "batch_leaves", "records", "record_moments", "release_cells", "releases", "schools"] {
+                      "meta", "purged_batches", "batch_leaves", "records", "record_moments", "release_cells", "releases", "schools",
+                      "release_shares", "threshold_key"] {
             #expect(tables.contains(table))
         }
         let migrations = try DatabaseQueue(path: path).read { db in
             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
         }
-        #expect(migrations == ["v1", "v2", "v3", "v4-service", "v5-covariates"])
+        #expect(migrations == ["v1", "v2", "v3", "v4-service", "v5-covariates", "v6-release-shares"])
+    }
+
+    @Test("A stored partial and its release.share entry commit together; a failed entry stores nothing; one per party")
+    func releaseShareAndItsEntry() throws {
+        let h = try Harness()
+        try h.vault.recordRelease(id: "r1", queryJSON: "{}", cells: [], details: [:])
+        let first = try h.vault.storeReleaseShare(releaseID: "r1", party: "bureau", principal: "m:1", json: Array("{}".utf8))
+        #expect(!first.alreadyStored && first.share.sha256.count == 64)
+        let entry = try #require(try h.vault.auditEntries().last)
+        #expect(entry.kind == .releaseShare && entry.index == first.share.logIndex)
+        #expect(entry.details == ["release": "r1", "party": "bureau", "principal": "m:1", "sha256": first.share.sha256])
+        #expect(try h.vault.storeReleaseShare(releaseID: "r1", party: "bureau", principal: "m:1", json: Array("{}".utf8)).alreadyStored)
+        let conflict = #expect(throws: StoreError.self) {
+            try h.vault.storeReleaseShare(releaseID: "r1", party: "bureau", principal: "m:1", json: Array("[]".utf8))
+        }
+        #expect(conflict?.code == .shareConflict)
+        #expect(throws: StoreError.self) {
+            try h.vault.storeReleaseShare(releaseID: "unknown", party: "bureau", principal: "m:1", json: Array("{}".utf8))
+        }
+        // Every new audit entry now fails, as on a full disk: the partial is not stored either.
+        let queue = try DatabaseQueue(path: h.vault.directory.appendingPathComponent(Vault.databaseFileName).path)
+        try queue.write { db in
+            try db.execute(sql: "CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        }
+        try queue.close()
+        #expect(throws: StoreError.self) {
+            try h.vault.storeReleaseShare(releaseID: "r1", party: "auditor", principal: "m:2", json: Array("{}".utf8))
+        }
+        #expect(try h.vault.releaseShares(releaseID: "r1").map(\.party) == ["bureau"])
     }
 
     @Test func releasesStoreCellsAndAtoms() throws {

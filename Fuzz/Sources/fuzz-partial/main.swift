@@ -2,16 +2,20 @@
 //
 // Path: ThresholdRelease.verify against a fixed release under the committed 2-of-3 fixture key
 // (Fuzz/Fixtures/threshold-release.json), offered together with an honest partial of another party, then the
-// threshold decryption when both are accepted — as `release decrypt --threshold` does.
+// threshold decryption when both are accepted — as `release decrypt --threshold` does. Then the vault's intake of a
+// posted partial (`POST /v1/releases/{id}/shares`): ServiceRequest.partial as the member the file names, then
+// ServiceRequest.verifyPartial.
 // Properties (soundness): verification never throws for any partial file; a partial is accepted only if the pair
 // then decrypts every cell to exactly what two honest parties decrypt; refusals always carry a reason; a file that
-// does not decode is refused, never accepted.
+// does not decode is refused, never accepted; the vault's intake accepts nothing `release decrypt` refuses, and
+// refuses only with 400, 403 or 422.
 import BigNum
 import Foundation
 import FuzzDriver
 import FuzzSupport
 import Paillier
 import VaultAggregation
+import VaultApp
 
 func load(_ path: String) -> Data {
     do { return try Data(contentsOf: Fuzz.root.appendingPathComponent(path)) } catch {
@@ -51,6 +55,18 @@ Fuzz.run { data in
     Fuzz.require(verification.refused.allSatisfy { !$0.reason.isEmpty }, "a refusal without a reason")
     let accepted = verification.accepted.contains { $0.label == "input" }
     if named == nil { Fuzz.require(!accepted, "a file that does not decode was accepted") }
+    // The vault's intake, as the member the file names.
+    let intake = Fuzz.wait {
+        let file = try ServiceRequest.partial(data, member: named ?? "bureau")
+        try await ServiceRequest.verifyPartial(data, party: file.party, release: release, key: key)
+    }
+    switch intake {
+    case .success: Fuzz.require(accepted, "the vault's intake accepted a partial that release decrypt refuses")
+    case .failure(let error as AppError):
+        Fuzz.require([400, 403, 422].contains(error.status) && !error.message.isEmpty,
+                     "the intake refused with \(error.status): \(error.message.prefix(80))")
+    case .failure(let error): Fuzz.require(false, "the intake threw \(type(of: error))")
+    }
     guard accepted else { return }
     let decrypted = Fuzz.wait {
         try await verification.decryptor().decryptCells(try release.cellCiphertexts(under: key.publicKey), of: release)

@@ -2,15 +2,17 @@
 // must neither crash the client nor mislead it.
 //
 // Path: the first input byte chooses the answer (problem details, receipt, status, a page of log entries, a proof,
-// leaves, the audit tables, a batch's records), the second the HTTP status, the third the page's start; the rest is
+// leaves, the audit tables, a batch's records, a share receipt and the posted partials of a release), the second the HTTP status, the third the page's start; the rest is
 // the body, read by ServiceAnswer as the client reads it.
 // Properties: what decodes re-encodes to JSON that decodes to the same value (and encodes to the same bytes); a
 // problem's message is one short line of printable text (no control characters, no terminal escapes), with the
 // status's code; a page of entries holds consecutive indexes from the start asked, so paging always advances;
-// leaves are 32 bytes whose hex is the text the server sent.
+// leaves are 32 bytes whose hex is the text the server sent; posted partials name each party once, by a valid party
+// name (it becomes a file name: no path separator, no dot), and each partial's text hashes to the SHA-256 stated.
 import Foundation
 import FuzzDriver
 import FuzzSupport
+import Primitives
 import VaultApp
 import VaultAudit
 import VaultModel
@@ -40,7 +42,7 @@ func printable(_ text: String) -> Bool {
 
 Fuzz.run { data in
     guard data.count >= 3 else { return }
-    let kind = Int(data[data.startIndex]) % 8
+    let kind = Int(data[data.startIndex]) % 9
     let status = statuses[Int(data[data.startIndex + 1]) % statuses.count]
     let start = Int64(data[data.startIndex + 2]) + 1
     let body = Data(data.dropFirst(3))
@@ -75,6 +77,19 @@ Fuzz.run { data in
         }
         roundTrip(LeavesPage.self, body, status: status)
     case 6: roundTrip(AuditTables.self, body, status: status)
-    default: roundTrip([AuditExport.RecordRow].self, body, status: status)
+    case 7: roundTrip([AuditExport.RecordRow].self, body, status: status)
+    default:
+        roundTrip(ShareReceipt.self, body, status: status)
+        guard let shares = try? ServiceAnswer.shares(status: status, body: body, release: "r1") else { return }
+        Fuzz.require(shares.release == "r1", "partials of another release were accepted")
+        Fuzz.require(Set(shares.partials.map(\.party)).count == shares.partials.count, "a party named twice")
+        for partial in shares.partials {
+            Fuzz.require((1...32).contains(partial.party.utf8.count) && !partial.party.contains("/")
+                         && !partial.party.contains(".") && !partial.party.contains("\\"),
+                         "a party name that is not a safe file name: \(partial.party.prefix(40).debugDescription)")
+            Fuzz.require(Hex.encode(SHA256.hash(Array(partial.partial.utf8))) == partial.sha256,
+                         "a partial that does not match its SHA-256")
+        }
+        roundTrip(ReleaseShares.self, body, status: status)
     }
 }
