@@ -145,6 +145,11 @@ public struct Schema: Sendable, Codable, Equatable {
             guard !["student_id", "subject", "score"].contains(attribute.name) else {
                 throw fail("attribute '\(attribute.name)' collides with a required CSV column")
             }
+            // `school` names the school in every query (--by school, --where school=…); a record attribute of that
+            // name could never be selected.
+            guard attribute.name != "school" else {
+                throw fail("attribute 'school' is reserved for the school a record comes from; choose another name")
+            }
             guard names.insert(attribute.name).inserted else {
                 throw fail("attribute '\(attribute.name)' is listed twice")
             }

@@ -30,6 +30,18 @@ extension Vault {
                 !name.isEmpty && name.utf8.count <= 32
                 && name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 || $0 == 45 }
             guard nameOK else { throw StoreError(.invalidSchool, "school attribute names must match [a-z0-9_-]{1,32}") }
+            // Queries select by one namespace (school, subject, school attributes, record attributes, covariates): a
+            // school attribute named like one of the others would be shadowed, and --by NAME would silently group by
+            // the other one.
+            let schema = descriptor.schema
+            let taken = ["school", "subject", "score", "student_id"] + schema.attributes.map(\.name)
+                + schema.covariates.map(\.name)
+            guard !taken.contains(name) else {
+                throw StoreError(
+                    .invalidSchool,
+                    "school attribute '\(name)' is already a name queries use (school, subject, or a record attribute or "
+                        + "covariate of this vault's schema); choose another name")
+            }
             guard !value.isEmpty, value.count <= 128,
                 value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0 != "\u{7F}" })
             else { throw StoreError(.invalidSchool, "school attribute '\(name)' must be 1–128 printable characters") }

@@ -85,6 +85,29 @@ struct CovariateCommandTests {
         #expect(strict.status != 0 && strict.stderr.contains("unknown key"), "\(strict.stderr)")
     }
 
+    @Test("One namespace for queries: a record attribute named school, or a school attribute named like a record attribute or covariate, is refused")
+    func attributeNamesDoNotCollide() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let schemaFile = dir.appendingPathComponent("schema.yaml")
+        try Data("attributes:\n  - name: school\n".utf8).write(to: schemaFile)
+        let refused = try CLI.eduvault(["vault", "init", "--public-key", VaultFixture.publicKey, "--insecure-test-key",
+                                        "--vault", dir.appendingPathComponent("v1").path, "--schema", schemaFile.path])
+        #expect(refused.status != 0 && refused.stderr.contains("'school' is reserved"), "\(refused.stderr)")
+        let f = try VaultFixture(extra: ["--covariate", "prior_score:0:100"])
+        defer { f.remove() }
+        let keys = f.path("S1.keys.json")
+        #expect(try CLI.eduvault(["school", "keygen", "--school", "S1", "--descriptor", f.descriptor, "--out", keys]).status == 0)
+        for attribute in ["sex=F", "residence=rural", "prior_score=1", "school=X", "subject=math"] {
+            let result = try CLI.eduvault(["school", "add", "--vault", f.vault, "--id", "S1", "--attr", attribute,
+                                           "--public-key", keys + ".pub"])
+            #expect(result.status != 0 && result.stderr.contains("already a name queries use"), "\(attribute): \(result.stderr)")
+        }
+        let fine = try CLI.eduvault(["school", "add", "--vault", f.vault, "--id", "S1", "--attr", "region=rural",
+                                     "--public-key", keys + ".pub"])
+        #expect(fine.status == 0, "\(fine.stderr)")
+    }
+
     @Test("sample-data --covariates adds prior_score; the default output is unchanged")
     func sampleData() throws {
         let dir = try CLI.temporaryDirectory()
