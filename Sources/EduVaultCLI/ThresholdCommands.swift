@@ -164,7 +164,8 @@ struct ReleaseShare: AsyncParsableCommand {
             at 3072 bits), c_i = c^(2Δ·s_i) mod n² and a non-interactive proof (equality of discrete logs, \
             Fiat–Shamir) that it used the share behind the party's verification key. The proof binds the release id \
             and content, the key and ceremony ids and the party. PARTIAL alone reveals nothing; --threshold of them \
-            decrypt the release with `eduvault release decrypt --threshold`.
+            decrypt the release with `eduvault release decrypt --threshold`. A model release (`eduvault analyze`) is \
+            shared the same way: every sum of every block.
 
             Example: eduvault release share --share share-auditor.json release.json --out auditor.partial.json
             """
@@ -179,7 +180,7 @@ struct ReleaseShare: AsyncParsableCommand {
     @Flag(help: "Accept keys below 2048 bits (test fixtures only).")
     var insecureTestKey = false
 
-    @Argument(help: "The release file written by `eduvault query`.")
+    @Argument(help: "The release file written by `eduvault query` or `eduvault analyze` (a model release).")
     var release: String
 
     @Option(help: "Where to write the partial decryption (JSON).")
@@ -192,7 +193,7 @@ struct ReleaseShare: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: out) && !force {
             throw CLIError("\(out) already exists (remove it or pass --force)")
         }
-        let parsed = try Release.decode(try Files.read(release, what: "release"))
+        let parsed = try decodeAnyRelease(try Files.read(release, what: "release"))
         let data = try Files.read(share, what: "share", limit: ThresholdJSON.maxFileBytes)
         let passphrase = ThresholdJSON.isSealed(data) ? try KeyLoading.passphrase(file: passphraseFile) : nil
         let key: ThresholdShare
@@ -202,9 +203,10 @@ struct ReleaseShare: AsyncParsableCommand {
         let started = Date()
         let partial = try await ThresholdRelease.partiallyDecrypt(parsed, with: key, created: Timestamp.now())
         try Files.write(try partial.jsonData(), to: out, mode: 0o644, overwrite: force, what: "partial decryption")
-        Terminal.note(String(format: "Partially decrypted release %@ as %@ (party %d of %d, threshold %d): %d cells in %d "
+        Terminal.note(String(format: "Partially decrypted release %@ as %@ (party %d of %d, threshold %d): %d %@ in %d "
                              + "unit%@, with proofs, in %.2f s.", parsed.id, key.party.name, key.party.index,
-                             key.key.partyCount, key.key.threshold, parsed.cells.count, partial.units.count,
+                             key.key.partyCount, key.key.threshold, partial.units.reduce(0) { $0 + $1.cellCount },
+                             type(of: parsed).sumNoun, partial.units.count,
                              partial.units.count == 1 ? "" : "s", Date().timeIntervalSince(started)))
         print("partial decryption of release \(parsed.id) by \(key.party.name) written to \(out)")
     }
@@ -212,7 +214,9 @@ struct ReleaseShare: AsyncParsableCommand {
 
 extension ReleaseDecrypt {
     /// `release decrypt --threshold`: checks every partial, names each refused party, decrypts with t valid ones.
-    func thresholdDecryptor(_ parsed: Release, threshold: String) async throws -> ThresholdReleaseDecryptor {
+    func thresholdDecryptor(_ parsed: some DecryptableRelease, threshold: String) async throws
+        -> ThresholdReleaseDecryptor
+    {
         let keyData = try Files.read(threshold, what: "threshold key", limit: ThresholdJSON.maxFileBytes)
         let key: ThresholdPublicKey
         do { key = try ThresholdJSON.decode(keyData, allowInsecureSize: insecureTestKey) } catch {
