@@ -270,7 +270,7 @@ struct ThresholdCommandTests {
         #expect(abs((cells.first?["mean"] as? Double ?? 0) - 12.34) < 1e-9, "\(decrypted.stdout)")
     }
 
-    @Test("demo --custody threshold: a 2-of-3 ceremony, every release decrypted by two parties, a forged share refused")
+    @Test("demo --custody threshold: a 2-of-3 ceremony, every release (models too) decrypted by two parties, a forged share refused")
     func demo() throws {
         let result = try CLI.eduvault(["demo", "--custody", "threshold", "--bits", "768", "--insecure-test-key",
                                        "--schools", "4", "--students", "20"])
@@ -278,6 +278,7 @@ struct ThresholdCommandTests {
         for fragment in ["deal a 768-bit threshold key", "bureau and auditor each decrypted partially",
                          "auditor and custodian each decrypted partially", "The custodian forges its partial decryption",
                          "The forged share was named and not used", "no quorum", "missing:", "urban − rural",
+                         "school-level ICC", "Each model release was decrypted by two of bureau, auditor and custodian",
                          "Demo finished"] {
             #expect(result.stdout.contains(fragment), "missing '\(fragment)' in demo output")
         }
