@@ -71,6 +71,44 @@ func thresholdSeeds() async throws {
     let other = try release(id: "fuzz-other", cells: 2)
     try seed("partial", "other-release.json",
              try await ThresholdRelease.partiallyDecrypt(other, with: shares[2], created: "fuzz").jsonData())
+    try await thresholdModelSeeds(key: key, shares: shares)
+}
+
+/// The partial target's model release (Fuzz/Fixtures/threshold-model-release*.json) and its partials as seeds: a
+/// fixed `score ~ sex + prior_score` release under the 2-of-3 key, 3 blocks of 2 sums (three units at 768 bits).
+/// `make-seeds threshold-model` writes only these.
+func thresholdModelSeeds(key: ThresholdPublicKey, shares: [ThresholdShare]) async throws {
+    let products: [ModelRelease.Layout.Product] = [
+        .init(name: "y", ciphertext: 0, slot: 0), .init(name: "y2", ciphertext: 0, slot: 1),
+        .init(name: "x:prior_score", ciphertext: 1, slot: 0), .init(name: "x2:prior_score", ciphertext: 1, slot: 1),
+        .init(name: "xy:prior_score", ciphertext: 1, slot: 2),
+    ]
+    func block(_ count: Int) throws -> ModelRelease.Block {
+        let (y, x) = (UInt64(600 * count), UInt64(550 * count))
+        let sums = [[y, 400 * y], [x, 350 * x, 380 * x]].map { slots in
+            slots.enumerated().reduce(BigNum(0)) { $0 + BigNum($1.element).shiftedLeft(96 * $1.offset) }
+        }
+        return ModelRelease.Block(count: count, sums: try sums.map { try key.publicKey.encrypt($0).value.decimalString })
+    }
+    let release = ModelRelease(
+        format: ModelRelease.formatTag, id: "fuzz-threshold-model", vault: "fuzz", keyID: key.publicKey.keyID,
+        model: ModelSpec(formula: "score ~ sex + prior_score", contrast: "sex"),
+        policy: PolicyReference(id: "fuzz", version: 1, sha256: String(repeating: "0", count: 64)),
+        created: "2026-01-01T00:00:00Z", logIndex: 1, scale: 1,
+        layout: ModelRelease.Layout(slotBits: 96, slotsPerCiphertext: 7, ciphertextCount: 2, products: products),
+        numeric: ["score", "prior_score"], categorical: [ModelRelease.Term(name: "sex", levels: ["F", "M"])],
+        total: try block(30), levels: [[try block(16), try block(14)]], pairCounts: [], random: nil)
+    let fixed = try ModelRelease.decode(try release.jsonData())
+    let fixtures = root.appendingPathComponent("Fuzz/Fixtures")
+    try FileManager.default.createDirectory(at: fixtures, withIntermediateDirectories: true)
+    try fixed.jsonData().write(to: fixtures.appendingPathComponent("threshold-model-release.json"))
+    for share in shares {
+        let data = try await ThresholdRelease.partiallyDecrypt(fixed, with: share, created: "fuzz").jsonData()
+        try seed("partial", "model-\(share.party.name).json", data)
+        if share.party.index <= 2 {
+            try data.write(to: fixtures.appendingPathComponent("threshold-model-release-\(share.party.name).json"))
+        }
+    }
 }
 
 /// The model targets' seeds (model-release, model-formula): releases of a small vault under the fuzz key (three
@@ -147,6 +185,17 @@ func modelSeeds() throws {
 if CommandLine.arguments.dropFirst().contains("model") {
     try modelSeeds()
     print("model seeds written to \(corpus.path)")
+    exit(0)
+}
+
+if CommandLine.arguments.dropFirst().contains("threshold-model") {
+    let dir = "Keys/test/threshold-2of3-768"
+    let key = try ThresholdJSON.decode(fixture("\(dir)/threshold.json"), allowInsecureSize: true)
+    let shares = try key.parties.map {
+        try ThresholdJSON.decodeShare(fixture("\(dir)/share-\($0.name).json"), allowInsecureSize: true)
+    }
+    try await thresholdModelSeeds(key: key, shares: shares)
+    print("threshold model seeds written to \(corpus.path)")
     exit(0)
 }
 
