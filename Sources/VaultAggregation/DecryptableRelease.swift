@@ -1,5 +1,4 @@
 public import Foundation
-import BigNum
 public import Paillier
 
 /// A release whose encrypted sums the bureau's key or a quorum of threshold shares decrypts: a query release
@@ -85,16 +84,7 @@ extension ModelRelease: DecryptableRelease {
         }
         var ciphertexts: [Ciphertext] = []
         for block in allBlocks {
-            for sum in block.sums {
-                do { ciphertexts.append(try key.ciphertext(validating: BigNum(decimal: sum))) } catch let e
-                    as PaillierError
-                {
-                    throw AggregationError(
-                        .invalidRelease, "a released sum is not a ciphertext of this key: \(e.message)")
-                } catch {
-                    throw AggregationError(.invalidRelease, "a released sum is not a decimal integer")
-                }
-            }
+            for sum in block.sums { ciphertexts.append(try Release.releasedCiphertext(sum, key: key)) }
         }
         return ciphertexts
     }

@@ -83,13 +83,20 @@ extension Release {
         var ciphertexts: [Ciphertext] = []
         for cell in cells {
             guard cell.count >= 1 else { throw AggregationError(.invalidRelease, "a released cell has no records") }
-            do { ciphertexts.append(try key.ciphertext(validating: BigNum(decimal: cell.sum))) } catch let e as PaillierError {
-                throw AggregationError(.invalidRelease, "a released sum is not a ciphertext of this key: \(e.message)")
-            } catch {
-                throw AggregationError(.invalidRelease, "a released sum is not a decimal integer")
-            }
+            ciphertexts.append(try Self.releasedCiphertext(cell.sum, key: key))
         }
         return ciphertexts
+    }
+
+    /// A released sum (a decimal string) as a ciphertext of `key`.
+    ///
+    /// - Throws: ``AggregationError`` `.invalidRelease` when it is not a decimal integer or not a ciphertext of `key`.
+    static func releasedCiphertext(_ sum: String, key: PublicKey) throws(AggregationError) -> Ciphertext {
+        do { return try key.ciphertext(validating: BigNum(decimal: sum)) } catch let e as PaillierError {
+            throw AggregationError(.invalidRelease, "a released sum is not a ciphertext of this key: \(e.message)")
+        } catch {
+            throw AggregationError(.invalidRelease, "a released sum is not a decimal integer")
+        }
     }
 }
 

@@ -81,17 +81,6 @@ struct ThresholdModelTests {
         ([model.total] + model.levels.flatMap { $0 } + model.groups).map(\.products)
     }
 
-    static func partials(_ release: ModelRelease, _ shares: [ThresholdShare]) async throws
-        -> [(label: String, data: Data)]
-    {
-        var out: [(label: String, data: Data)] = []
-        for share in shares {
-            let file = try await ThresholdRelease.partiallyDecrypt(release, with: share, created: "now")
-            out.append(("\(share.party.name).json", try file.jsonData()))
-        }
-        return out
-    }
-
     @Test("Every t-subset decrypts a model release to exactly the sums CRT gives for the same plaintexts",
           arguments: [("threshold-2of3-768", false), ("threshold-2of3-768", true), ("threshold-3of5-768", false)])
     func sameAsSingleKey(fixture: String, wide: Bool) async throws {
@@ -110,7 +99,7 @@ struct ThresholdModelTests {
         } else {
             #expect(layout.cellBits == 3 * 96 + 8 && layout.cellsPerUnit == 2 && layout.ranges.count == sums / 2)
         }
-        let partials = try await Self.partials(release, try Fixtures.shares(fixture))
+        let partials = try await Fixtures.partialFiles(release, try Fixtures.shares(fixture))
         let format = try JSONSerialization.jsonObject(with: partials[0].data) as? [String: Any]
         #expect(format?["format"] as? String == "eduvault-partial-model/1")
         for subset in Fixtures.subsets(of: key.partyCount, size: key.threshold) {
@@ -127,7 +116,7 @@ struct ThresholdModelTests {
         let key = try Fixtures.thresholdKey("threshold-2of3-768")
         let shares = try Fixtures.shares("threshold-2of3-768")
         let (release, expected) = try Self.release(id: "m-a", key: key.publicKey, wide: false)
-        let partials = try await Self.partials(release, shares)
+        let partials = try await Fixtures.partialFiles(release, shares)
         let (bureau, auditor, custodian) = (partials[0].data, partials[1].data, partials[2].data)
 
         func check(_ offered: [(String, Data)], refused party: String, reason: String) async throws {
@@ -167,7 +156,7 @@ struct ThresholdModelTests {
 
         // Another model release: the id, then the digest, then the proofs give it away.
         let (other, _) = try Self.release(id: "m-b", key: key.publicKey, wide: false)
-        let forOther = try await Self.partials(other, [shares[2]])[0].data
+        let forOther = try await Fixtures.partialFiles(other, [shares[2]])[0].data
         try await check([("b", bureau), ("c", forOther)], refused: "custodian", reason: "made for release m-b, not m-a")
         let digest = try ThresholdRelease.digest(release)
         let disguised = try Fixtures.edit(forOther) { o in

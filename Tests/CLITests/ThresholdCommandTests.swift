@@ -73,19 +73,7 @@ struct ThresholdCommandTests {
         let data = f.path("sample")
         let generated = try CLI.eduvault(["sample-data", "--schools", "4", "--students", "30", "--out", data])
         #expect(generated.status == 0, "\(generated.stderr)")
-        let registry = try String(contentsOfFile: data + "/schools.csv", encoding: .utf8).split(separator: "\n").dropFirst()
-        var batches: [String] = []
-        for line in registry {
-            let fields = line.split(separator: ",").map(String.init)
-            let keys = try f.addSchool(fields[0], ["region=\(fields[1])", "province=\(fields[2])", "county=\(fields[3])",
-                                                  "program=\(fields[4])"])
-            let batch = f.path("\(fields[0]).batch")
-            let encrypted = try f.encrypt(school: fields[0], keys: keys, csv: "\(data)/\(fields[0]).csv", output: batch)
-            #expect(encrypted.status == 0, "\(encrypted.stderr)")
-            batches.append(batch)
-        }
-        let ingested = try f.ingest(batches)
-        #expect(ingested.status == 0, "\(ingested.stderr)")
+        try f.ingestSample(data)
         return (f, data)
     }
 

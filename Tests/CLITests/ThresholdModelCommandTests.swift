@@ -11,23 +11,6 @@ struct ThresholdModelCommandTests {
     static let k = ThresholdCommandTests.k
     static func file(_ name: String) -> String { ThresholdCommandTests.file(name) }
 
-    /// Registers the schools of `data` (from `sample-data --covariates`) in `f` and ingests their CSVs.
-    static func fill(_ f: VaultFixture, from data: String) throws {
-        let registry = try String(contentsOfFile: data + "/schools.csv", encoding: .utf8).split(separator: "\n").dropFirst()
-        var batches: [String] = []
-        for line in registry {
-            let fields = line.split(separator: ",").map(String.init)
-            let keys = try f.addSchool(fields[0], ["region=\(fields[1])", "province=\(fields[2])", "county=\(fields[3])",
-                                                  "program=\(fields[4])"])
-            let batch = f.path("\(fields[0]).batch")
-            let encrypted = try f.encrypt(school: fields[0], keys: keys, csv: "\(data)/\(fields[0]).csv", output: batch)
-            #expect(encrypted.status == 0, "\(encrypted.stderr)")
-            batches.append(batch)
-        }
-        let ingested = try f.ingest(batches)
-        #expect(ingested.status == 0, "\(ingested.stderr)")
-    }
-
     /// The output without its last non-empty line (the footer naming the release, its log index and time).
     static func body(_ table: String) -> String {
         var lines = table.split(separator: "\n", omittingEmptySubsequences: false)
@@ -72,8 +55,8 @@ struct ThresholdModelCommandTests {
         let generated = try CLI.eduvault(["sample-data", "--schools", "4", "--students", "30", "--covariates",
                                           "--out", data])
         #expect(generated.status == 0, "\(generated.stderr)")
-        try Self.fill(threshold, from: data)
-        try Self.fill(single, from: data)
+        try threshold.ingestSample(data)
+        try single.ingestSample(data)
 
         let models: [(name: String, arguments: [String])] = [
             ("ols", ["--model", "score ~ program + region + prior_score", "--where", "subject=math",

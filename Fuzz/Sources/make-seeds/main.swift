@@ -23,6 +23,16 @@ func seed(_ target: String, _ name: String, _ data: Data) throws {
 
 func fixture(_ path: String) throws -> Data { try Data(contentsOf: root.appendingPathComponent(path)) }
 
+/// The committed 2-of-3 fixture: its key and every party's share.
+func thresholdFixture() throws -> (key: ThresholdPublicKey, shares: [ThresholdShare]) {
+    let dir = "Keys/test/threshold-2of3-768"
+    let key = try ThresholdJSON.decode(fixture("\(dir)/threshold.json"), allowInsecureSize: true)
+    let shares = try key.parties.map {
+        try ThresholdJSON.decodeShare(fixture("\(dir)/share-\($0.name).json"), allowInsecureSize: true)
+    }
+    return (key, shares)
+}
+
 /// The threshold targets' seeds (threshold-key, share, partial) and the fixed release of the partial target
 /// (Fuzz/Fixtures/threshold-release*.json), from the committed 2-of-3 and 3-of-5 fixtures. `make-seeds threshold`
 /// writes only these.
@@ -31,10 +41,7 @@ func thresholdSeeds() async throws {
     for name in ["threshold-2of3-768", "threshold-3of5-768"] {
         try seed("threshold-key", "\(name).json", fixture("Keys/test/\(name)/threshold.json"))
     }
-    let key = try ThresholdJSON.decode(fixture("\(dir)/threshold.json"), allowInsecureSize: true)
-    let shares = try key.parties.map {
-        try ThresholdJSON.decodeShare(fixture("\(dir)/share-\($0.name).json"), allowInsecureSize: true)
-    }
+    let (key, shares) = try thresholdFixture()
     try seed("share", "bureau.json", fixture("\(dir)/share-bureau.json"))
     try seed("share", "3of5-ombudsman.json", fixture("Keys/test/threshold-3of5-768/share-ombudsman.json"))
     try seed("share", "custodian-sealed.json",
@@ -57,17 +64,8 @@ func thresholdSeeds() async throws {
         ]
         return try Release.decode(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
     }
-    let fixed = try release(id: "fuzz-threshold", cells: 5)
-    let fixtures = root.appendingPathComponent("Fuzz/Fixtures")
-    try FileManager.default.createDirectory(at: fixtures, withIntermediateDirectories: true)
-    try fixed.jsonData().write(to: fixtures.appendingPathComponent("threshold-release.json"))
-    for share in shares {
-        let data = try await ThresholdRelease.partiallyDecrypt(fixed, with: share, created: "fuzz").jsonData()
-        try seed("partial", "\(share.party.name).json", data)
-        if share.party.index <= 2 {
-            try data.write(to: fixtures.appendingPathComponent("threshold-release-\(share.party.name).json"))
-        }
-    }
+    try await writePartialFixture(try release(id: "fuzz-threshold", cells: 5), shares: shares, name: "threshold-release",
+                                  seedPrefix: "")
     let other = try release(id: "fuzz-other", cells: 2)
     try seed("partial", "other-release.json",
              try await ThresholdRelease.partiallyDecrypt(other, with: shares[2], created: "fuzz").jsonData())
@@ -98,15 +96,22 @@ func thresholdModelSeeds(key: ThresholdPublicKey, shares: [ThresholdShare]) asyn
         layout: ModelRelease.Layout(slotBits: 96, slotsPerCiphertext: 7, ciphertextCount: 2, products: products),
         numeric: ["score", "prior_score"], categorical: [ModelRelease.Term(name: "sex", levels: ["F", "M"])],
         total: try block(30), levels: [[try block(16), try block(14)]], pairCounts: [], random: nil)
-    let fixed = try ModelRelease.decode(try release.jsonData())
+    try await writePartialFixture(try ModelRelease.decode(try release.jsonData()), shares: shares,
+                                  name: "threshold-model-release", seedPrefix: "model-")
+}
+
+/// Writes `release` as the partial target's fixture Fuzz/Fixtures/NAME.json, every share's partial of it as a seed
+/// (SEEDPREFIXparty.json), and the first two parties' partials as the fixture's honest partials (NAME-party.json).
+func writePartialFixture(_ release: some DecryptableRelease, shares: [ThresholdShare], name: String,
+                         seedPrefix: String) async throws {
     let fixtures = root.appendingPathComponent("Fuzz/Fixtures")
     try FileManager.default.createDirectory(at: fixtures, withIntermediateDirectories: true)
-    try fixed.jsonData().write(to: fixtures.appendingPathComponent("threshold-model-release.json"))
+    try release.jsonData().write(to: fixtures.appendingPathComponent("\(name).json"))
     for share in shares {
-        let data = try await ThresholdRelease.partiallyDecrypt(fixed, with: share, created: "fuzz").jsonData()
-        try seed("partial", "model-\(share.party.name).json", data)
+        let data = try await ThresholdRelease.partiallyDecrypt(release, with: share, created: "fuzz").jsonData()
+        try seed("partial", "\(seedPrefix)\(share.party.name).json", data)
         if share.party.index <= 2 {
-            try data.write(to: fixtures.appendingPathComponent("threshold-model-release-\(share.party.name).json"))
+            try data.write(to: fixtures.appendingPathComponent("\(name)-\(share.party.name).json"))
         }
     }
 }
@@ -189,11 +194,7 @@ if CommandLine.arguments.dropFirst().contains("model") {
 }
 
 if CommandLine.arguments.dropFirst().contains("threshold-model") {
-    let dir = "Keys/test/threshold-2of3-768"
-    let key = try ThresholdJSON.decode(fixture("\(dir)/threshold.json"), allowInsecureSize: true)
-    let shares = try key.parties.map {
-        try ThresholdJSON.decodeShare(fixture("\(dir)/share-\($0.name).json"), allowInsecureSize: true)
-    }
+    let (key, shares) = try thresholdFixture()
     try await thresholdModelSeeds(key: key, shares: shares)
     print("threshold model seeds written to \(corpus.path)")
     exit(0)
