@@ -23,8 +23,8 @@ struct DemoCommand: AsyncParsableCommand {
             real commands. Nothing is left behind unless --keep DIR is given.
 
             With --custody threshold the key is dealt to bureau, auditor and custodian in a 2-of-3 ceremony (safe \
-            primes: seconds at 2048 bits, with progress); every release is decrypted by two of them with proofs, \
-            and a forged partial decryption is refused by name.
+            primes: seconds at 2048 bits, with progress); every release, the model releases too, is decrypted by \
+            two of them with proofs, and a forged partial decryption is refused by name.
             """
     )
 
@@ -163,7 +163,7 @@ struct DemoCommand: AsyncParsableCommand {
             try await run(VaultIngest.self, ["--vault", path("vault")] + plan.map { path("batches/\($0.id).batch") }, quiet: true)
             print("   ingested \(plan.count) batches")
             try await story(plan: plan, path: path, say: say, access: { _ in ["--vault", path("vault")] }, decrypt: decrypt)
-            if !threshold { try await models(path: path, say: say, insecure: insecure) }
+            try await models(path: path, say: say, insecure: insecure)
             say("Auditor: check the vault", "SQLite integrity, foreign keys, the hash chain over every audit entry, and the "
                 + "linear audit\nrebuilt from the release history.")
             try await run(VaultCheck.self, ["--vault", path("vault")])
@@ -219,15 +219,49 @@ struct DemoCommand: AsyncParsableCommand {
 
     /// The analysis the seed studies report, on encrypted data: the livestream effect per subject controlled for the
     /// prior score and region (β in SD units with its 95% CI), and the school-level ICC of a random-intercept model.
+    /// Under threshold custody two parties decrypt each model release partially (`release share`), with proofs.
     private func models(path: (String) -> String, say: (String, String) -> Void, insecure: [String]) async throws {
         let formula = "score ~ program + region + prior_score"
+        let threshold = custody == .threshold
         say("Bureau fits the model the studies report: the livestream effect controlled for prior score and region",
             "eduvault analyze --model \"\(formula)\" --where subject=math --out model-math.json\n"
             + "The vault sums y, y², p, p², p·y per cell on ciphertexts and releases only the blocks the model needs\n"
-            + "(all records, each level of program and region); the bureau decrypts them and fits OLS exactly.")
-        let key = try KeyLoading.privateKey(path("bureau/private.json"), insecureTestKey: insecureTestKey,
-                                            passphraseFile: nil)
-        let shared = SharedPrivateKey(key)
+            + "(all records, each level of program and region); the bureau decrypts them and fits OLS exactly."
+            + (threshold ? "\nUnder the 2-of-3 key two parties decrypt each model release partially (eduvault release "
+               + "share,\nwith proofs); release decrypt --threshold checks the proofs, combines and fits the same model."
+               : ""))
+        var shared: SharedPrivateKey?
+        var thresholdKey: ThresholdPublicKey?
+        if threshold {
+            let data = try Files.read(path("bureau/threshold.json"), what: "threshold key", limit: ThresholdJSON.maxFileBytes)
+            do { thresholdKey = try ThresholdJSON.decode(data, allowInsecureSize: insecureTestKey) } catch {
+                throw CLIError(error.message)
+            }
+        } else {
+            shared = SharedPrivateKey(try KeyLoading.privateKey(path("bureau/private.json"),
+                                                                insecureTestKey: insecureTestKey, passphraseFile: nil))
+        }
+        var pairsUsed: [String] = []
+        /// The decrypted blocks: with the bureau's key, or with two parties' partial decryptions (a different pair
+        /// each time, through `release share`), checked and combined as `release decrypt --threshold` does.
+        func decrypt(_ parsed: ModelRelease, _ release: String) async throws -> DecryptedModel {
+            if let shared { return try await DecryptedModel.decrypt(parsed, key: shared) }
+            guard let thresholdKey else { throw CLIError("the demo has no key to decrypt with") }
+            let pairs = [["auditor", "custodian"], ["bureau", "custodian"], ["bureau", "auditor"]]
+            let pair = pairs[pairsUsed.count % pairs.count]
+            var offered: [(label: String, data: Data)] = []
+            for party in pair {
+                let out = path("partials/\(party)-\(release)")
+                try await run(ReleaseShare.self, ["--share", path("bureau/share-\(party).json"), path(release),
+                                                  "--log-key", path("vault/descriptor.json"), "--out", out] + insecure,
+                              quiet: true)
+                offered.append((out, try Files.read(out, what: "partial decryption",
+                                                    limit: PartialDecryptionFile.maxFileBytes)))
+            }
+            pairsUsed.append(pair.joined(separator: " and "))
+            let verification = try await ThresholdRelease.verify(parsed, key: thresholdKey, partials: offered)
+            return try await DecryptedModel.decrypt(parsed, with: try verification.decryptor())
+        }
         /// The fitted model, or nil (with the policy's reason printed) when the vault refuses it.
         func fit(_ release: String, _ arguments: [String]) async throws -> ModelResult? {
             do {
@@ -238,7 +272,7 @@ struct DemoCommand: AsyncParsableCommand {
                 return nil
             }
             let parsed = try ModelRelease.decode(try Files.read(path(release), what: "release"))
-            return try await DecryptedModel.decrypt(parsed, key: shared).fit()
+            return try await decrypt(parsed, release).fit()
         }
         for (subject, name) in [("math", "maths  "), ("chinese", "Chinese")] {
             // Treatment coding takes the first level alphabetically (livestream) as the baseline: the livestream
@@ -256,6 +290,10 @@ struct DemoCommand: AsyncParsableCommand {
         if let random = try await fit("model-schools.json", ["--model", mixed, "--random", "school"])?.random {
             print(String(format: "   school-level ICC %.3f (between-school variance %.2f, within %.2f; %d schools, REML)",
                          random.icc, random.varGroup, random.varResid, random.groups.count))
+        }
+        if threshold {
+            print("   Each model release was decrypted by two of bureau, auditor and custodian (\(pairsUsed.joined(separator: "; "))), "
+                  + "every proof checked.")
         }
         print("   `eduvault release decrypt` prints the whole table: coefficients, SE, t, p, CI, ANOVA, correlations.")
     }
@@ -409,3 +447,4 @@ enum Output {
         try await body()
     }
 }
+

@@ -180,7 +180,7 @@ struct ReleaseDecrypt: AsyncParsableCommand {
     @Option(help: "The contrast value to measure the gap from (default: the first alphabetically, e.g. rural).")
     var baseline: String?
 
-    @Argument(help: "The release file written by `eduvault query`.")
+    @Argument(help: "The release file written by `eduvault query`, or a model release from `eduvault analyze`.")
     var release: String
 
     @Argument(help: ArgumentHelp("With --threshold: the parties' partial decryptions (`eduvault release share`).",

@@ -170,7 +170,8 @@ struct ReleaseShare: AsyncParsableCommand {
             at 3072 bits), c_i = c^(2Δ·s_i) mod n² and a non-interactive proof (equality of discrete logs, \
             Fiat–Shamir) that it used the share behind the party's verification key. The proof binds the release id \
             and content, the key and ceremony ids and the party. PARTIAL alone reveals nothing; --threshold of them \
-            decrypt the release with `eduvault release decrypt --threshold`.
+            decrypt the release with `eduvault release decrypt --threshold`. A model release (`eduvault analyze`) is \
+            shared the same way: every sum of every block.
 
             Before it uses a ciphertext, it checks the vault's signature on the release against --log-key (the \
             vault's pinned log key, or its descriptor.json): a party decrypts only what the vault released, never a \
@@ -203,7 +204,7 @@ struct ReleaseShare: AsyncParsableCommand {
 
     @OptionGroup var remote: RemoteOptions
 
-    @Argument(help: "The release file written by `eduvault query`; with --server, the release id.")
+    @Argument(help: "The release file written by `eduvault query` or `eduvault analyze` (a model release); with --server, the release id.")
     var release: String
 
     @Option(help: ArgumentHelp(
@@ -239,7 +240,7 @@ struct ReleaseShare: AsyncParsableCommand {
         } else {
             releaseData = try Files.read(release, what: "release")
         }
-        let parsed = try Release.decode(releaseData)
+        let parsed = try decodeAnyRelease(releaseData)
         if client != nil, parsed.id != release {
             throw CLIError("the server answered with release \(parsed.id.prefix(64)), not \(release); nothing was posted")
         }
@@ -254,9 +255,10 @@ struct ReleaseShare: AsyncParsableCommand {
         let partial = try await ThresholdRelease.partiallyDecrypt(parsed, with: key, created: Timestamp.now())
         let json = try partial.jsonData()
         if let out { try Files.write(json, to: out, mode: 0o644, overwrite: force, what: "partial decryption") }
-        Terminal.note(String(format: "Partially decrypted release %@ as %@ (party %d of %d, threshold %d): %d cells in %d "
+        Terminal.note(String(format: "Partially decrypted release %@ as %@ (party %d of %d, threshold %d): %d %@ in %d "
                              + "unit%@, with proofs, in %.2f s.", parsed.id, key.party.name, key.party.index,
-                             key.key.partyCount, key.key.threshold, parsed.cells.count, partial.units.count,
+                             key.key.partyCount, key.key.threshold, partial.units.reduce(0) { $0 + $1.cellCount },
+                             type(of: parsed).sumNoun, partial.units.count,
                              partial.units.count == 1 ? "" : "s", Date().timeIntervalSince(started)))
         if let out { print("partial decryption of release \(parsed.id) by \(key.party.name) written to \(out)") }
         guard let client else { return }
@@ -273,7 +275,7 @@ struct ReleaseShare: AsyncParsableCommand {
 extension ReleaseShare {
     /// Refuses to touch a release's ciphertexts unless the vault behind the pinned log key signed it, unchanged (or
     /// the party said, with --no-vault-signature, that it made the release itself).
-    func checkOrigin(_ release: some SignedRelease) throws {
+    func checkOrigin(_ release: any SignedRelease) throws {
         switch (logKey, noVaultSignature) {
         case (nil, false):
             throw CLIError("give --log-key KEY (the vault's log key or its descriptor.json) so the release's vault "
@@ -290,7 +292,9 @@ extension ReleaseShare {
 
 extension ReleaseDecrypt {
     /// `release decrypt --threshold`: checks every partial, names each refused party, decrypts with t valid ones.
-    func thresholdDecryptor(_ parsed: Release, threshold: String) async throws -> ThresholdReleaseDecryptor {
+    func thresholdDecryptor(_ parsed: some DecryptableRelease, threshold: String) async throws
+        -> ThresholdReleaseDecryptor
+    {
         let keyData = try Files.read(threshold, what: "threshold key", limit: ThresholdJSON.maxFileBytes)
         let key: ThresholdPublicKey
         do { key = try ThresholdJSON.decode(keyData, allowInsecureSize: insecureTestKey) } catch {

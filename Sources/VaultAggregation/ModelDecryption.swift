@@ -33,27 +33,22 @@ public struct DecryptedModel: Sendable {
     ///   a ciphertext of the key, `.decryption` when a sum decrypts outside its slots (overflow).
     /// - Complexity: one decryption per block and ciphertext of the layout.
     public static func decrypt(_ release: ModelRelease, key: SharedPrivateKey) async throws -> DecryptedModel {
-        let pub = key.publicKey
-        guard release.keyID == pub.keyID else {
-            throw AggregationError(
-                .invalidRelease,
-                "the release was made under key \(release.keyID), not this private key (\(pub.keyID))")
-        }
+        try await decrypt(release, with: SingleKeyDecryptor(key: key))
+    }
+
+    /// Decrypts every block of `release` with `decryptor` (the bureau's key, or a quorum of threshold partial
+    /// decryptions) and unpacks the slots: the one path from a model release to its sums, whatever the custody.
+    ///
+    /// - Throws: ``AggregationError`` `.invalidRelease` for a release made under another key or a sum that is not
+    ///   a ciphertext of the key, `.decryption` when a sum decrypts outside its slots (overflow), and whatever the
+    ///   decryptor throws.
+    /// - Complexity: one decryption per block and ciphertext of the layout (as the decryptor does it), then linear.
+    public static func decrypt(_ release: ModelRelease, with decryptor: some ReleaseDecryptor) async throws
+        -> DecryptedModel
+    {
         let blocks = release.allBlocks
-        var ciphertexts: [Ciphertext] = []
-        for block in blocks {
-            for sum in block.sums {
-                do { ciphertexts.append(try pub.ciphertext(validating: BigNum(decimal: sum))) } catch let e
-                    as PaillierError
-                {
-                    throw AggregationError(
-                        .invalidRelease, "a released sum is not a ciphertext of this key: \(e.message)")
-                } catch {
-                    throw AggregationError(.invalidRelease, "a released sum is not a decimal integer")
-                }
-            }
-        }
-        let plaintexts = try await DecryptedRelease.decryptAll(ciphertexts, key: key)
+        let ciphertexts = try release.encryptedSums(under: decryptor.publicKey, keyDescription: decryptor.keyDescription)
+        let plaintexts = try await decryptor.decryptCells(ciphertexts, of: release)
         guard plaintexts.count == ciphertexts.count else {
             throw AggregationError(.decryption, "decrypted \(plaintexts.count) of \(ciphertexts.count) sums")
         }

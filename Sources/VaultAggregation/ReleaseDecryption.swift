@@ -30,20 +30,21 @@ public struct DecryptedRelease: Sendable {
     public var contrasts: [ContrastRow]
 }
 
-/// The one step that differs between custody modes: turning a release's cell ciphertexts into plaintexts.
+/// The one step that differs between custody modes: turning a release's ciphertexts into plaintexts.
 ///
-/// ``DecryptedRelease/decrypt(_:with:baseline:)`` does everything else — checking the release against the key,
-/// unpacking slots (exact or noisy), statistics, contrasts — the same way for every decryptor, so a single bureau
-/// key and a threshold quorum print the same table, JSON and CSV.
+/// ``DecryptedRelease/decrypt(_:with:baseline:)`` and ``DecryptedModel/decrypt(_:with:)`` do everything else —
+/// checking the release against the key, unpacking slots (exact or noisy), statistics, contrasts, model fits — the
+/// same way for every decryptor, so a single bureau key and a threshold quorum print the same table, JSON and CSV.
 public protocol ReleaseDecryptor: Sendable {
     /// The Paillier public key the release must have been made under.
     var publicKey: PublicKey { get }
     /// What the key is, for messages ("this private key", "this threshold key").
     var keyDescription: String { get }
-    /// The plaintexts (each in 0 ..< n) of `ciphertexts`, the released cells of `release` in order.
+    /// The plaintexts (each in 0 ..< n) of `ciphertexts`: all of `release`'s encrypted sums in release order
+    /// (``DecryptableRelease/encryptedSums(under:keyDescription:)``).
     ///
     /// - Throws: ``AggregationError`` (`.decryption`, `.quorum`, …) when they cannot be decrypted.
-    func decryptCells(_ ciphertexts: [Ciphertext], of release: Release) async throws -> [BigNum]
+    func decryptCells(_ ciphertexts: [Ciphertext], of release: some DecryptableRelease) async throws -> [BigNum]
 }
 
 /// Decryption with the bureau's private key: CRT, constant time, on all cores.
@@ -62,7 +63,7 @@ public struct SingleKeyDecryptor: ReleaseDecryptor {
     /// CRT decryption of every cell, on all cores (constant time in the key).
     ///
     /// - Throws: ``AggregationError`` `.decryption` when a decryption fails.
-    public func decryptCells(_ ciphertexts: [Ciphertext], of release: Release) async throws -> [BigNum] {
+    public func decryptCells(_ ciphertexts: [Ciphertext], of release: some DecryptableRelease) async throws -> [BigNum] {
         try await DecryptedRelease.decryptAll(ciphertexts, key: key)
     }
 }
@@ -82,13 +83,20 @@ extension Release {
         var ciphertexts: [Ciphertext] = []
         for cell in cells {
             guard cell.count >= 1 else { throw AggregationError(.invalidRelease, "a released cell has no records") }
-            do { ciphertexts.append(try key.ciphertext(validating: BigNum(decimal: cell.sum))) } catch let e as PaillierError {
-                throw AggregationError(.invalidRelease, "a released sum is not a ciphertext of this key: \(e.message)")
-            } catch {
-                throw AggregationError(.invalidRelease, "a released sum is not a decimal integer")
-            }
+            ciphertexts.append(try Self.releasedCiphertext(cell.sum, key: key))
         }
         return ciphertexts
+    }
+
+    /// A released sum (a decimal string) as a ciphertext of `key`.
+    ///
+    /// - Throws: ``AggregationError`` `.invalidRelease` when it is not a decimal integer or not a ciphertext of `key`.
+    static func releasedCiphertext(_ sum: String, key: PublicKey) throws(AggregationError) -> Ciphertext {
+        do { return try key.ciphertext(validating: BigNum(decimal: sum)) } catch let e as PaillierError {
+            throw AggregationError(.invalidRelease, "a released sum is not a ciphertext of this key: \(e.message)")
+        } catch {
+            throw AggregationError(.invalidRelease, "a released sum is not a decimal integer")
+        }
     }
 }
 

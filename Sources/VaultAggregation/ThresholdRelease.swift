@@ -3,14 +3,17 @@ public import BigNum
 public import Paillier
 import Primitives
 
-/// How a release's cells are grouped for a threshold decryption: consecutive cells are packed into one ciphertext
-/// per *unit*, C = Π c_j^(2^(W·j)) = Enc(Σ m_j · 2^(W·j)), so a quorum decrypts one ciphertext per unit instead of
-/// one per cell.
+/// How a release's encrypted sums (a query release's cells, a model release's block sums: "cells" below) are
+/// grouped for a threshold decryption: consecutive cells are packed into one ciphertext per *unit*,
+/// C = Π c_j^(2^(W·j)) = Enc(Σ m_j · 2^(W·j)), so a quorum decrypts one ciphertext per unit instead of one per cell.
 ///
-/// W is the cell's packed width (slot bits × slots) plus 8 guard bits; each cell's value is read back as a signed
-/// W-bit number, which holds every value the single-key path accepts (exact sums in 0 ..< 2^(W−8), noisy sums in
-/// ±2^(W−9)), and then goes through exactly the single-key path's unpacking and checks. At most ⌊(|n| − 2) / W⌋
-/// cells share a unit, so the packed value stays within ±n/4 and its sign is unambiguous.
+/// W is the cell's packed width (``DecryptableRelease/packedBits``: slot bits × slots) plus 8 guard bits; in a unit
+/// of several cells each cell's value is read back as a signed W-bit number, which holds every value the single-key
+/// path accepts (exact sums in 0 ..< 2^(W−8), noisy sums in ±2^(W−9)), and then goes through exactly the single-key
+/// path's unpacking and checks. At most ⌊(|n| − 2) / W⌋ cells share a unit, so the packed value stays within ±n/4
+/// and its sign is unambiguous. A unit of one cell is that cell's own ciphertext, and its plaintext is used as is:
+/// exactly the residue mod n a CRT decryption gives. (A model release's sum can fill its plaintext up to the key's
+/// size, leaving no room for guard bits: such sums are units of their own.)
 ///
 /// Why: a partial decryption with its proof costs three exponentiations modulo n² with exponents of about 2|n| bits,
 /// and checking it two more, each several times a CRT decryption; at 3072 bits 15 cells share a unit, so a 24-cell
@@ -28,21 +31,25 @@ public struct ReleaseUnits: Sendable, Equatable {
     /// The cells of each unit, as index ranges into the release's cells.
     public let ranges: [Range<Int>]
 
+    /// The grouping of `count` cells of `packedBits` bits each under `key`: ⌊(|n| − 2) / W⌋ cells per unit, at
+    /// least one (a cell wider than that is a unit of its own).
+    public init(count: Int, packedBits: Int, key: PublicKey) {
+        let width = packedBits + Self.guardBits
+        let perUnit = max(1, (key.n.bitCount - 2) / width)
+        cellBits = width
+        cellsPerUnit = perUnit
+        ranges = stride(from: 0, to: count, by: perUnit).map { $0..<min($0 + perUnit, count) }
+    }
+
     /// The grouping of `release`'s released cells under `key`.
     ///
     /// - Throws: ``AggregationError`` `.invalidRelease` when one cell's packed width does not fit the key.
     public init(release: Release, key: PublicKey) throws(AggregationError) {
-        let width = release.slotBits * release.slotCount + Self.guardBits
-        let perUnit = (key.n.bitCount - 2) / width
-        guard perUnit >= 1 else {
+        guard (key.n.bitCount - 2) / (release.packedBits + Self.guardBits) >= 1 else {
             throw AggregationError(.invalidRelease, "the release's slots (\(release.slotCount) × \(release.slotBits) "
                                    + "bits) do not fit the \(key.bitCount)-bit key")
         }
-        cellBits = width
-        cellsPerUnit = perUnit
-        ranges = stride(from: 0, to: release.cells.count, by: perUnit).map {
-            $0..<min($0 + perUnit, release.cells.count)
-        }
+        self.init(count: release.cells.count, packedBits: release.packedBits, key: key)
     }
 
     /// The units' ciphertexts, Π c_j^(2^(W·j)) over each unit's cells (Horner: W squarings and one product per cell).
@@ -63,11 +70,13 @@ public struct ReleaseUnits: Sendable, Equatable {
     }
 
     /// Splits the plaintext of unit `unit` into its cells' plaintexts, each as the residue mod n the cell's own
-    /// ciphertext would have decrypted to (so the single-key path's unpacking applies unchanged).
+    /// ciphertext would have decrypted to (so the single-key path's unpacking applies unchanged). A unit of one cell
+    /// is returned as it is.
     ///
     /// - Throws: ``AggregationError`` `.decryption` when the value does not split into signed W-bit cells (a cell
     ///   overflowed, or the plaintext is not such a packing).
     public func cellPlaintexts(unit: Int, plaintext: BigNum, key: PublicKey) throws(AggregationError) -> [BigNum] {
+        guard ranges[unit].count > 1 else { return [plaintext] }  // the cell's own ciphertext: its plaintext as is
         let n = key.n
         var value = plaintext > n.shiftedRight(1) ? plaintext - n : plaintext  // signed residue in (−n/2, n/2]
         let modulus = BigNum(UInt64(1)).shiftedLeft(cellBits)
@@ -87,16 +96,23 @@ public struct ReleaseUnits: Sendable, Equatable {
     }
 }
 
-/// `eduvault-partial/1`: one party's partial decryption of a release — per unit, c_i = C^(2Δ·s_i) mod n² and the
-/// proof (e, z) — with what it was made for: the release (id and SHA-256 of its canonical form), the key and
+/// `eduvault-partial/1`: one party's partial decryption of a query release — per unit, c_i = C^(2Δ·s_i) mod n² and
+/// the proof (e, z) — with what it was made for: the release (id and SHA-256 of its canonical form), the key and
 /// ceremony, the party, and the unit layout.
+///
+/// `eduvault-partial-model/1` is the same file for a model release: its "cells" are the model release's sums in
+/// release order (every block of ``ModelRelease/allBlocks``, each block's sums in layout order), and its proofs are
+/// made in the model releases' own domain (``DecryptableRelease/proofDomain``), so neither kind of partial verifies
+/// for the other kind of release.
 public struct PartialDecryptionFile: Sendable, Codable, Equatable {
-    /// The format tag.
+    /// The format tag of a query release's partial.
     public static let formatTag = "eduvault-partial/1"
+    /// The format tag of a model release's partial.
+    public static let modelFormatTag = "eduvault-partial-model/1"
     /// The largest partial file read: 64 MiB.
     public static let maxFileBytes = 64 << 20
 
-    /// `eduvault-partial/1`.
+    /// `eduvault-partial/1` (a query release) or `eduvault-partial-model/1` (a model release).
     public var format: String
     /// The release id.
     public var release: String
@@ -168,10 +184,13 @@ public struct PartialDecryptionFile: Sendable, Codable, Equatable {
         do { file = try JSONDecoder().decode(PartialDecryptionFile.self, from: data) } catch {
             throw fail("not a partial decryption file (JSON with format \(formatTag), from `eduvault release share`)")
         }
-        guard file.format == formatTag else { throw fail("unsupported partial decryption format '\(file.format.prefix(40))'") }
+        guard file.format == formatTag || file.format == modelFormatTag else {
+            throw fail("unsupported partial decryption format '\(file.format.prefix(40))'")
+        }
         guard ThresholdParty.isValidName(file.party), file.index >= 1, file.index <= ThresholdPublicKey.maximumParties
         else { throw fail("the partial names no valid party") }
-        guard file.units.count <= Release.maxCells else { throw fail("the partial lists too many units") }
+        let maxUnits = file.format == formatTag ? Release.maxCells : ModelRelease.maxBlocks * ModelRelease.maxCiphertexts
+        guard file.units.count <= maxUnits else { throw fail("the partial lists too many units") }
         for unit in file.units {
             guard unit.value.utf8.count <= Release.maxSumDigits, unit.response.utf8.count <= 2 * Release.maxSumDigits,
                   unit.challenge.utf8.count == 64, unit.firstCell >= 0, unit.cellCount >= 1
@@ -181,21 +200,24 @@ public struct PartialDecryptionFile: Sendable, Codable, Equatable {
     }
 }
 
-/// Threshold decryption of releases: each party's `release share`, and the combiner's check of every partial before
-/// any t of them decrypt.
+/// Threshold decryption of releases (query and model releases alike, see ``DecryptableRelease``): each party's
+/// `release share`, and the combiner's check of every partial before any t of them decrypt.
 public enum ThresholdRelease {
     /// The canonical digest of a release: SHA-256 of its JSON with sorted keys.
-    public static func digest(_ release: Release) throws(AggregationError) -> String {
+    public static func digest(_ release: some DecryptableRelease) throws(AggregationError) -> String {
         do { return Hex.encode(SHA256.hash(try release.jsonData())) } catch {
             throw AggregationError(.invalidRelease, "the release cannot be encoded")
         }
     }
 
-    /// The proof context of unit `unit`: the vault, the release id and digest, the unit's index and cells and W,
-    /// length-prefixed. A proof made for one unit of one release verifies for nothing else.
-    static func context(release: Release, digest: String, unit: Int, range: Range<Int>, cellBits: Int) -> [UInt8] {
+    /// The proof context of unit `unit`: the kind of release (its proof domain), the vault, the release id and
+    /// digest, the unit's index and cells and W, length-prefixed. A proof made for one unit of one release verifies
+    /// for nothing else.
+    static func context<R: DecryptableRelease>(release: R, digest: String, unit: Int, range: Range<Int>, cellBits: Int)
+        -> [UInt8]
+    {
         var out: [UInt8] = []
-        for field in ["EduVault release unit v1", release.vault, release.id, digest, String(unit),
+        for field in [R.proofDomain, release.vault, release.id, digest, String(unit),
                       String(range.lowerBound), String(range.count), String(cellBits)] {
             let bytes = Array(field.utf8)
             let count = UInt32(bytes.count)
@@ -205,7 +227,8 @@ public enum ThresholdRelease {
         return out
     }
 
-    /// One party's partial decryption of every released cell (packed into units), with a proof per unit.
+    /// One party's partial decryption of every released cell of a query release, or every sum of a model release
+    /// (packed into units), with a proof per unit.
     ///
     /// - Throws: ``AggregationError`` `.invalidRelease` for a release under another key; `.decryption` when
     ///   OpenSSL fails.
@@ -213,12 +236,12 @@ public enum ThresholdRelease {
     ///   ``ThresholdShare/partiallyDecrypt(_:context:)``); units run on all cores.
     /// Security: the party computes the units from the release itself, so it knows exactly which sums it helps
     /// decrypt; constant time in its share.
-    public static func partiallyDecrypt(_ release: Release, with share: ThresholdShare, created: String)
-        async throws -> PartialDecryptionFile
+    public static func partiallyDecrypt<R: DecryptableRelease>(_ release: R, with share: ThresholdShare,
+                                                               created: String) async throws -> PartialDecryptionFile
     {
         let key = share.key.publicKey
-        let cells = try release.cellCiphertexts(under: key, keyDescription: "this share's key")
-        let layout = try ReleaseUnits(release: release, key: key)
+        let cells = try release.encryptedSums(under: key, keyDescription: "this share's key")
+        let layout = try release.units(under: key)
         let units = try layout.ciphertexts(of: cells, key: key)
         let digest = try digest(release)
         let results = try await withThrowingTaskGroup(of: (Int, PartialDecryption).self) { group in
@@ -247,7 +270,7 @@ public enum ThresholdRelease {
             return out.compactMap { $0 }
         }
         return PartialDecryptionFile(
-            format: PartialDecryptionFile.formatTag, release: release.id, releaseSHA256: digest, vault: release.vault,
+            format: R.partialFormat, release: release.id, releaseSHA256: digest, vault: release.vault,
             keyID: key.keyID, ceremony: share.key.ceremonyID, party: share.party.name, index: share.party.index,
             cellBits: layout.cellBits, cellsPerUnit: layout.cellsPerUnit,
             units: zip(layout.ranges, results).map { range, partial in
@@ -259,21 +282,23 @@ public enum ThresholdRelease {
             created: created)
     }
 
-    /// Checks every partial decryption offered for `release`: that it is a partial file, for this key, ceremony and
-    /// release, from a party of the key not seen before, with the release's unit layout, and that every unit's proof
-    /// verifies. Each refusal names the party (or the file when it names none); a refused partial is never used.
+    /// Checks every partial decryption offered for `release` (a query or a model release): that it is a partial file
+    /// of that kind of release, for this key, ceremony and release, from a party of the key not seen before, with the
+    /// release's unit layout, and that every unit's proof verifies. Each refusal names the party (or the file when it
+    /// names none); a refused partial is never used.
     ///
     /// - Parameter partials: each offered file's label (its path, for messages) and bytes.
     /// - Throws: ``AggregationError`` `.invalidRelease` for a release that is not under this key or cannot be
     ///   packed (nothing about the partials).
     /// - Complexity: per offered partial and unit, one proof check (see
     ///   ``ThresholdPublicKey/verify(_:of:context:)``), run on all cores.
-    public static func verify(_ release: Release, key: ThresholdPublicKey, partials: [(label: String, data: Data)])
+    public static func verify<R: DecryptableRelease>(_ release: R, key: ThresholdPublicKey,
+                                                     partials: [(label: String, data: Data)])
         async throws -> ShareVerification
     {
         let pub = key.publicKey
-        let cells = try release.cellCiphertexts(under: pub, keyDescription: "this threshold key")
-        let layout = try ReleaseUnits(release: release, key: pub)
+        let cells = try release.encryptedSums(under: pub, keyDescription: "this threshold key")
+        let layout = try release.units(under: pub)
         let units = try layout.ciphertexts(of: cells, key: pub)
         let digest = try digest(release)
         var refused: [ShareVerification.Refusal] = []
@@ -286,6 +311,12 @@ public enum ThresholdRelease {
             }
             let who = file.party
             func refuse(_ reason: String) { refused.append(.init(party: who, label: label, reason: reason)) }
+            guard file.format == R.partialFormat else {
+                refuse(file.format == PartialDecryptionFile.formatTag
+                       ? "a partial decryption of a query release, not of this model release"
+                       : "a partial decryption of a model release, not of this query release")
+                continue
+            }
             guard file.keyID == pub.keyID else {
                 refuse("made under another key (\(file.keyID.prefix(40))), not this threshold key (\(pub.keyID)): a "
                        + "share from another ceremony")
@@ -370,7 +401,7 @@ public enum ThresholdRelease {
             let mine: [(Int, Int, String)] = failures.filter { $0.0 == c }
             if let failure = mine.min(by: { $0.1 < $1.1 }) {
                 let range = layout.ranges[failure.1]
-                let cellsText = "cells \(range.lowerBound + 1)–\(range.upperBound)"
+                let cellsText = "\(R.sumNoun) \(range.lowerBound + 1)–\(range.upperBound)"
                 let reason = failure.2 + " for " + cellsText + ": the partial was altered or made with a wrong share"
                 refused.append(.init(party: candidate.party.name, label: candidate.label, reason: reason))
             } else {
@@ -455,9 +486,12 @@ public struct ThresholdReleaseDecryptor: ReleaseDecryptor {
     /// Complexity: per unit, t exponentiations modulo n² with small exponents, plus the packing (W squarings per
     /// cell).
     /// - Throws: ``AggregationError`` `.decryption` when the partials do not combine or a unit does not split.
-    public func decryptCells(_ ciphertexts: [Ciphertext], of release: Release) async throws -> [BigNum] {
+    public func decryptCells(_ ciphertexts: [Ciphertext], of release: some DecryptableRelease) async throws -> [BigNum] {
         let pub = key.publicKey
-        let layout = try ReleaseUnits(release: release, key: pub)
+        let layout = try release.units(under: pub)
+        guard (layout.ranges.last?.upperBound ?? 0) == ciphertexts.count else {
+            throw AggregationError(.decryption, "the ciphertexts are not this release's")
+        }
         let units = try layout.ciphertexts(of: ciphertexts, key: pub)
         guard quorum.allSatisfy({ $0.partials.count == units.count }) else {
             throw AggregationError(.decryption, "the partial decryptions do not cover this release's units")

@@ -62,7 +62,9 @@ struct ThresholdReleaseTests {
 
     static func roundTrip(_ release: Release) throws -> Release { try Release.decode(try release.jsonData()) }
 
-    static func partialFiles(_ release: Release, _ shares: [ThresholdShare]) async throws -> [(label: String, data: Data)] {
+    static func partialFiles(_ release: some DecryptableRelease, _ shares: [ThresholdShare]) async throws
+        -> [(label: String, data: Data)]
+    {
         var out: [(label: String, data: Data)] = []
         for share in shares {
             let file = try await ThresholdRelease.partiallyDecrypt(release, with: share, created: "now")

@@ -73,19 +73,7 @@ struct ThresholdCommandTests {
         let data = f.path("sample")
         let generated = try CLI.eduvault(["sample-data", "--schools", "4", "--students", "30", "--out", data])
         #expect(generated.status == 0, "\(generated.stderr)")
-        let registry = try String(contentsOfFile: data + "/schools.csv", encoding: .utf8).split(separator: "\n").dropFirst()
-        var batches: [String] = []
-        for line in registry {
-            let fields = line.split(separator: ",").map(String.init)
-            let keys = try f.addSchool(fields[0], ["region=\(fields[1])", "province=\(fields[2])", "county=\(fields[3])",
-                                                  "program=\(fields[4])"])
-            let batch = f.path("\(fields[0]).batch")
-            let encrypted = try f.encrypt(school: fields[0], keys: keys, csv: "\(data)/\(fields[0]).csv", output: batch)
-            #expect(encrypted.status == 0, "\(encrypted.stderr)")
-            batches.append(batch)
-        }
-        let ingested = try f.ingest(batches)
-        #expect(ingested.status == 0, "\(ingested.stderr)")
+        try f.ingestSample(data)
         return (f, data)
     }
 
@@ -318,7 +306,7 @@ struct ThresholdCommandTests {
         #expect(abs((cells.first?["mean"] as? Double ?? 0) - 12.34) < 1e-9, "\(decrypted.stdout)")
     }
 
-    @Test("demo --custody threshold: a 2-of-3 ceremony, every release decrypted by two parties, a forged share refused")
+    @Test("demo --custody threshold: a 2-of-3 ceremony, every release (models too) decrypted by two parties, a forged share refused")
     func demo() throws {
         let result = try CLI.eduvault(["demo", "--custody", "threshold", "--bits", "768", "--insecure-test-key",
                                        "--schools", "4", "--students", "20"])
@@ -326,6 +314,7 @@ struct ThresholdCommandTests {
         for fragment in ["deal a 768-bit threshold key", "bureau and auditor each decrypted partially",
                          "auditor and custodian each decrypted partially", "The custodian forges its partial decryption",
                          "The forged share was named and not used", "no quorum", "missing:", "urban − rural",
+                         "school-level ICC", "Each model release was decrypted by two of bureau, auditor and custodian",
                          "an edited release", "signature does not verify", "Demo finished"] {
             #expect(result.stdout.contains(fragment), "missing '\(fragment)' in demo output")
         }

@@ -52,6 +52,24 @@ struct VaultFixture {
         try CLI.eduvault(["vault", "ingest", "--vault", vault] + batches)
     }
 
+    /// Registers the schools of `data` (a `sample-data` directory) with their registry attributes, encrypts each
+    /// school's CSV at the school and ingests the batches.
+    func ingestSample(_ data: String) throws {
+        let registry = try String(contentsOfFile: data + "/schools.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        var batches: [String] = []
+        for line in registry {
+            let fields = line.split(separator: ",").map(String.init)
+            let keys = try addSchool(fields[0], ["region=\(fields[1])", "province=\(fields[2])", "county=\(fields[3])",
+                                                "program=\(fields[4])"])
+            let batch = path("\(fields[0]).batch")
+            let encrypted = try encrypt(school: fields[0], keys: keys, csv: "\(data)/\(fields[0]).csv", output: batch)
+            #expect(encrypted.status == 0, "\(encrypted.stderr)")
+            batches.append(batch)
+        }
+        let ingested = try ingest(batches)
+        #expect(ingested.status == 0, "\(ingested.stderr)")
+    }
+
     /// `vault status --json`, parsed.
     func status(vault: String? = nil) throws -> VaultStatusJSON {
         let result = try CLI.eduvault(["vault", "status", "--vault", vault ?? self.vault, "--json"])

@@ -23,6 +23,16 @@ func seed(_ target: String, _ name: String, _ data: Data) throws {
 
 func fixture(_ path: String) throws -> Data { try Data(contentsOf: root.appendingPathComponent(path)) }
 
+/// The committed 2-of-3 fixture: its key and every party's share.
+func thresholdFixture() throws -> (key: ThresholdPublicKey, shares: [ThresholdShare]) {
+    let dir = "Keys/test/threshold-2of3-768"
+    let key = try ThresholdJSON.decode(fixture("\(dir)/threshold.json"), allowInsecureSize: true)
+    let shares = try key.parties.map {
+        try ThresholdJSON.decodeShare(fixture("\(dir)/share-\($0.name).json"), allowInsecureSize: true)
+    }
+    return (key, shares)
+}
+
 /// The threshold targets' seeds (threshold-key, share, partial) and the fixed release of the partial target
 /// (Fuzz/Fixtures/threshold-release*.json), from the committed 2-of-3 and 3-of-5 fixtures. `make-seeds threshold`
 /// writes only these.
@@ -31,10 +41,7 @@ func thresholdSeeds() async throws {
     for name in ["threshold-2of3-768", "threshold-3of5-768"] {
         try seed("threshold-key", "\(name).json", fixture("Keys/test/\(name)/threshold.json"))
     }
-    let key = try ThresholdJSON.decode(fixture("\(dir)/threshold.json"), allowInsecureSize: true)
-    let shares = try key.parties.map {
-        try ThresholdJSON.decodeShare(fixture("\(dir)/share-\($0.name).json"), allowInsecureSize: true)
-    }
+    let (key, shares) = try thresholdFixture()
     try seed("share", "bureau.json", fixture("\(dir)/share-bureau.json"))
     try seed("share", "3of5-ombudsman.json", fixture("Keys/test/threshold-3of5-768/share-ombudsman.json"))
     try seed("share", "custodian-sealed.json",
@@ -57,20 +64,56 @@ func thresholdSeeds() async throws {
         ]
         return try Release.decode(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
     }
-    let fixed = try release(id: "fuzz-threshold", cells: 5)
-    let fixtures = root.appendingPathComponent("Fuzz/Fixtures")
-    try FileManager.default.createDirectory(at: fixtures, withIntermediateDirectories: true)
-    try fixed.jsonData().write(to: fixtures.appendingPathComponent("threshold-release.json"))
-    for share in shares {
-        let data = try await ThresholdRelease.partiallyDecrypt(fixed, with: share, created: "fuzz").jsonData()
-        try seed("partial", "\(share.party.name).json", data)
-        if share.party.index <= 2 {
-            try data.write(to: fixtures.appendingPathComponent("threshold-release-\(share.party.name).json"))
-        }
-    }
+    try await writePartialFixture(try release(id: "fuzz-threshold", cells: 5), shares: shares, name: "threshold-release",
+                                  seedPrefix: "")
     let other = try release(id: "fuzz-other", cells: 2)
     try seed("partial", "other-release.json",
              try await ThresholdRelease.partiallyDecrypt(other, with: shares[2], created: "fuzz").jsonData())
+    try await thresholdModelSeeds(key: key, shares: shares)
+}
+
+/// The partial target's model release (Fuzz/Fixtures/threshold-model-release*.json) and its partials as seeds: a
+/// fixed `score ~ sex + prior_score` release under the 2-of-3 key, 3 blocks of 2 sums (three units at 768 bits).
+/// `make-seeds threshold-model` writes only these.
+func thresholdModelSeeds(key: ThresholdPublicKey, shares: [ThresholdShare]) async throws {
+    let products: [ModelRelease.Layout.Product] = [
+        .init(name: "y", ciphertext: 0, slot: 0), .init(name: "y2", ciphertext: 0, slot: 1),
+        .init(name: "x:prior_score", ciphertext: 1, slot: 0), .init(name: "x2:prior_score", ciphertext: 1, slot: 1),
+        .init(name: "xy:prior_score", ciphertext: 1, slot: 2),
+    ]
+    func block(_ count: Int) throws -> ModelRelease.Block {
+        let (y, x) = (UInt64(600 * count), UInt64(550 * count))
+        let sums = [[y, 400 * y], [x, 350 * x, 380 * x]].map { slots in
+            slots.enumerated().reduce(BigNum(0)) { $0 + BigNum($1.element).shiftedLeft(96 * $1.offset) }
+        }
+        return ModelRelease.Block(count: count, sums: try sums.map { try key.publicKey.encrypt($0).value.decimalString })
+    }
+    let release = ModelRelease(
+        format: ModelRelease.formatTag, id: "fuzz-threshold-model", vault: "fuzz", keyID: key.publicKey.keyID,
+        model: ModelSpec(formula: "score ~ sex + prior_score", contrast: "sex"),
+        policy: PolicyReference(id: "fuzz", version: 1, sha256: String(repeating: "0", count: 64)),
+        created: "2026-01-01T00:00:00Z", logIndex: 1, scale: 1,
+        layout: ModelRelease.Layout(slotBits: 96, slotsPerCiphertext: 7, ciphertextCount: 2, products: products),
+        numeric: ["score", "prior_score"], categorical: [ModelRelease.Term(name: "sex", levels: ["F", "M"])],
+        total: try block(30), levels: [[try block(16), try block(14)]], pairCounts: [], random: nil)
+    try await writePartialFixture(try ModelRelease.decode(try release.jsonData()), shares: shares,
+                                  name: "threshold-model-release", seedPrefix: "model-")
+}
+
+/// Writes `release` as the partial target's fixture Fuzz/Fixtures/NAME.json, every share's partial of it as a seed
+/// (SEEDPREFIXparty.json), and the first two parties' partials as the fixture's honest partials (NAME-party.json).
+func writePartialFixture(_ release: some DecryptableRelease, shares: [ThresholdShare], name: String,
+                         seedPrefix: String) async throws {
+    let fixtures = root.appendingPathComponent("Fuzz/Fixtures")
+    try FileManager.default.createDirectory(at: fixtures, withIntermediateDirectories: true)
+    try release.jsonData().write(to: fixtures.appendingPathComponent("\(name).json"))
+    for share in shares {
+        let data = try await ThresholdRelease.partiallyDecrypt(release, with: share, created: "fuzz").jsonData()
+        try seed("partial", "\(seedPrefix)\(share.party.name).json", data)
+        if share.party.index <= 2 {
+            try data.write(to: fixtures.appendingPathComponent("\(name)-\(share.party.name).json"))
+        }
+    }
 }
 
 /// The model targets' seeds (model-release, model-formula): releases of a small vault under the fuzz key (three
@@ -147,6 +190,13 @@ func modelSeeds() throws {
 if CommandLine.arguments.dropFirst().contains("model") {
     try modelSeeds()
     print("model seeds written to \(corpus.path)")
+    exit(0)
+}
+
+if CommandLine.arguments.dropFirst().contains("threshold-model") {
+    let (key, shares) = try thresholdFixture()
+    try await thresholdModelSeeds(key: key, shares: shares)
+    print("threshold model seeds written to \(corpus.path)")
     exit(0)
 }
 
