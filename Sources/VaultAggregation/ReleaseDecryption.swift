@@ -120,6 +120,25 @@ extension DecryptedRelease {
     /// - Throws: ``AggregationError`` `.invalidRelease` for a release made under another key or a malformed sum,
     ///   `.decryption` when a sum decrypts outside its slots (overflow), and whatever the decryptor throws.
     /// - Complexity: one decryption per released cell (as the decryptor does it), then linear in the cells.
+    /// Refuses exact sums that no `count` non-negative scores can have: n·Σx² < (Σx)² (a negative variance),
+    /// Σx² > (Σx)² (impossible when every score is ≥ 0, which the schema requires), or, for one record, Σx² ≠ (Σx)².
+    /// Such sums come from an edited release (a count or layout that does not belong to its ciphertext) or a foreign
+    /// ciphertext; printing a mean and an SD from them would be a plausible-looking wrong answer. (A release edited
+    /// consistently is caught only by its vault signature: `release decrypt --log-key`.)
+    static func checkExactSums(count: Int, sum: BigNum, sumOfSquares: BigNum, by: [String: String]) throws(AggregationError) {
+        let square = sum * sum
+        let n = BigNum(UInt64(max(count, 0)))
+        let consistent = count >= 1 && !(n * sumOfSquares < square) && !(square < sumOfSquares)
+            && (count > 1 || sumOfSquares == square)
+        guard consistent else {
+            let cell = by.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            throw AggregationError(
+                .invalidRelease,
+                "cell \(cell.prefix(120)): its decrypted sums cannot come from \(count) scores (the release's count or layout "
+                    + "does not belong to its ciphertext: an edited or damaged release); check it with --log-key")
+        }
+    }
+
     public static func decrypt(_ release: Release, with decryptor: some ReleaseDecryptor, baseline: String? = nil)
         async throws -> DecryptedRelease
     {
@@ -142,6 +161,7 @@ extension DecryptedRelease {
             } catch {
                 throw AggregationError(.decryption, "a cell's sum does not fit its slots: overflow, or not an EduVault sum")
             }
+            if noise == nil { try Self.checkExactSums(count: cell.count, sum: slots[0], sumOfSquares: slots[1], by: cell.by) }
             let statistics = CellStatistics(count: cell.count, sum: slots[0], sumOfSquares: slots[1], scale: release.scale)
             var decrypted = Cell(by: cell.by, statistics: statistics, sum: slots[0], sumOfSquares: slots[1])
             if let noise {

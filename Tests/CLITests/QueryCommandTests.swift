@@ -76,6 +76,34 @@ struct QueryCommandTests {
         expectCleanFailure(try CLI.eduvault(["release", "decrypt", "--private-key", key, "--insecure-test-key",
                                              f.write("bad.json", "{\"format\":\"x\"}")]), mentioning: "release")
         expectCleanFailure(try CLI.eduvault(["query", "--vault", f.path("nope"), "--by", "subject", "--out", f.path("y.json")]))
+
+        // An edited release never yields plausible numbers: edits that no scores can explain are refused from the
+        // decrypted sums alone; with --log-key every edit is refused by the vault's signature, and the genuine
+        // release passes.
+        func edited(_ name: String, _ change: (inout [String: Any]) -> Void) throws -> String {
+            var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: release))) as? [String: Any] ?? [:]
+            change(&object)
+            return try f.write(name, String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+        }
+        func setCount(_ count: Int) -> (inout [String: Any]) -> Void {
+            { object in
+                var cells = object["cells"] as? [[String: Any]] ?? []
+                cells[0]["count"] = count
+                object["cells"] = cells
+            }
+        }
+        let decrypt = ["release", "decrypt", "--private-key", key, "--insecure-test-key"]
+        let one = try edited("one.json", setCount(1))
+        expectCleanFailure(try CLI.eduvault(decrypt + [one]), mentioning: "cannot come from 1 scores")
+        let narrow = try edited("narrow.json") { $0["slot_bits"] = 64 }
+        let narrowed = try CLI.eduvault(decrypt + [narrow])
+        #expect(narrowed.status != 0, "a release with another slot layout decrypted: \(narrowed.stdout)")
+        let doubled = try edited("doubled.json", setCount((cells.first?["count"] as? Int ?? 10) * 2))
+        let scaled = try edited("scaled.json") { $0["scale"] = 2 }
+        #expect(try CLI.eduvault(decrypt + ["--log-key", f.descriptor, release]).status == 0)
+        for file in [one, narrow, doubled, scaled] {
+            expectCleanFailure(try CLI.eduvault(decrypt + ["--log-key", f.descriptor, file]), mentioning: "signature does not verify")
+        }
     }
 
     @Test("The demo runs end to end at a small size and cleans up after itself")
