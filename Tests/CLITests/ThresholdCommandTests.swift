@@ -280,7 +280,9 @@ struct ThresholdCommandTests {
                                   "--out", out, "--passphrase-file", "custodian=\(pass.path)"] + Self.k).status == 0)
         // A one-cell release under that key, made by hand.
         let release = dir.appendingPathComponent("r.json").path
-        let ciphertext = try CLI.eduvault(["encrypt", "--public-key", out + "/public.json", "1234"] + Self.k)
+        // Σx = 1234 in slot 0 and Σx² = 152,276 in slot 1 (96-bit slots): sums ten scores can have.
+        let packed = "12064547675022116271394498581365970"  // 1234 + 152276 · 2^96
+        let ciphertext = try CLI.eduvault(["encrypt", "--public-key", out + "/public.json", packed] + Self.k)
         let v = (try JSONSerialization.jsonObject(with: Data(ciphertext.stdout.utf8)) as? [String: Any])?["v"] as? String ?? ""
         let keyID = (try JSONSerialization.jsonObject(with: Data(ciphertext.stdout.utf8)) as? [String: Any])?["key_id"]
             as? String ?? ""
