@@ -88,7 +88,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
                     }
                 })
         } catch {
-            spinner.finish("Model stopped.")
+            spinner.stop()
             throw error
         }
         if let file = staged.take() {

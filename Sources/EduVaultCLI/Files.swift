@@ -94,7 +94,7 @@ extension CLIError {
     init(_ error: AtomicFileError, what: String) {
         switch error.code {
         case .exists: self.init("\(what) already exists: \(error.path) (remove it or pass --force)")
-        case .noDirectory: self.init("directory does not exist: \(error.path)")
+        case .noDirectory: self.init("\(error.reason): \(error.path)")
         case .io: self.init("could not write \(what) to \(error.path): \(error.reason); any earlier file is unchanged")
         case .notDurable:
             self.init("wrote \(what) to \(error.path), but \(error.reason); check the disk before relying on it")

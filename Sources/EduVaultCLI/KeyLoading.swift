@@ -8,8 +8,11 @@ enum KeyLoading {
     static func passphrase(file: String?) throws -> String? {
         if let file {
             let data = try Files.read(file, what: "passphrase", limit: 4096)
-            var text = String(decoding: data, as: UTF8.self)
-            while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+            // Trailing line ends go, as bytes: "\r\n" (a file saved on Windows) is one Swift Character, which
+            // hasSuffix("\n") does not see.
+            var bytes = Array(data)
+            while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+            let text = String(decoding: bytes, as: UTF8.self)
             guard !text.isEmpty else { throw CLIError("the passphrase file is empty: \(file)") }
             return text
         }

@@ -80,7 +80,7 @@ struct QueryCommand: AsyncParsableCommand {
                 }
             })
         } catch {
-            spinner.finish("Query stopped.")
+            spinner.stop()
             throw error
         }
         if let file = staged.take() {
@@ -101,11 +101,21 @@ struct QueryCommand: AsyncParsableCommand {
         if let noise = release.noise {
             print("  noise:            discrete Gaussian, ρ = \(noise.rho) spent, σ²(Σx) = \(noise.sigma2Sum)")
         }
-        if release.cells.isEmpty { Terminal.note("warning: the policy withheld every cell of this query") }
+        Self.warnIfEmpty(release)
     }
 }
 
 extension QueryCommand {
+    /// Says why a release holds no cell: no record matched (a --where value nobody has), or the policy withheld all.
+    static func warnIfEmpty(_ release: Release) {
+        guard release.cells.isEmpty else { return }
+        if release.suppressed.isEmpty {
+            Terminal.note("warning: no record matched this query (check the --where values); the empty release was recorded")
+        } else {
+            Terminal.note("warning: the policy withheld every cell of this query")
+        }
+    }
+
     /// `query --server`: the service runs the query and answers with the release it stored; written atomically.
     func runRemote(_ query: Query, destination: URL) async throws {
         let client = try remote.client()
@@ -123,7 +133,7 @@ extension QueryCommand {
         print("  suppressed cells: \(release.suppressed.count)"
               + (release.suppressed.isEmpty ? "" : " (" + Dictionary(grouping: release.suppressed, by: \.rule)
                   .map { "\($0.key): \($0.value.count)" }.sorted().joined(separator: ", ") + ")"))
-        if release.cells.isEmpty { Terminal.note("warning: the policy withheld every cell of this query") }
+        Self.warnIfEmpty(release)
     }
 }
 

@@ -14,22 +14,30 @@ enum Terminal {
 /// on a terminal.
 final class Spinner: Sendable {
     private let label: String
-    private let state = Mutex<(running: Bool, detail: String)>((true, ""))
+    private let state = Mutex<(running: Bool, detail: String, announced: Bool)>((true, "", false))
     private let done = DispatchSemaphore(value: 0)
     private let start = Date()
 
+    /// On a terminal the spinner draws at once; in a log (not a terminal) the label is written once, when the first
+    /// progress arrives, so work that fails before it starts ends with its one error line and nothing else.
     init(_ label: String) {
         self.label = label
         if Terminal.isInteractive {
             let thread = Thread { [self] in self.loop() }
             thread.start()
         } else {
-            Terminal.note("\(label)…")
             done.signal()
         }
     }
 
-    func update(_ detail: String) { state.withLock { $0.detail = detail } }
+    func update(_ detail: String) {
+        let announce = state.withLock { state in
+            state.detail = detail
+            defer { state.announced = true }
+            return !state.announced
+        }
+        if announce && !Terminal.isInteractive { Terminal.note("\(label)…") }
+    }
 
     private func loop() {
         let frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
@@ -51,6 +59,12 @@ final class Spinner: Sendable {
         state.withLock { $0.running = false }
         done.wait()
         Terminal.note(line)
+    }
+
+    /// Stops the spinner without a line of its own: the work failed, and its error says so.
+    func stop() {
+        state.withLock { $0.running = false }
+        done.wait()
     }
 }
 

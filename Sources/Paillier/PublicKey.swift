@@ -35,7 +35,7 @@ public struct PublicKey: Sendable, Equatable {
         guard allowInsecureSize || n.bitCount >= minimumProductionKeyBits else {
             throw PaillierError(.keyTooSmall,
                                 "the key has \(n.bitCount) bits; at least \(minimumProductionKeyBits) are required "
-                                + "(use a test fixture flag only for tests)")
+                                + "(--insecure-test-key admits smaller keys, for test fixtures only)")
         }
         core = try PublicKeyCore(n: n)
     }

@@ -250,18 +250,32 @@ public struct AuditVerifier {
         // Checkpoints: signatures under the pinned key, roots against the recomputed tree.
         var checkpointOK = latest != nil
         if latest == nil && latestText == nil { problem("checkpoint", "the vault has no signed checkpoint") }
+        var unverified: [Int64] = []
         for row in stored {
             guard let note = try? SignedNote(parsing: row.note), note.verify(logKey),
                 let checkpoint = try? Checkpoint(parsing: note.text), checkpoint.size == row.size
             else {
                 checkpointOK = false
-                problem("checkpoint", "stored checkpoint at size \(row.size) does not verify under the pinned log key")
+                unverified.append(row.size)
                 continue
             }
             if checkpoint.origin != logKey.name || roots[checkpoint.size] != checkpoint.rootHash {
                 checkpointOK = false
                 problem("checkpoint", "stored checkpoint at size \(row.size) does not match the log's tree")
             }
+        }
+        // One line however many there are: when none verifies, the likely cause is a --log-key of another vault.
+        if unverified.count == 1 {
+            problem("checkpoint", "stored checkpoint at size \(unverified[0]) does not verify under the pinned log key")
+        } else if unverified.count > 1 {
+            let sizes = unverified.prefix(5).map(String.init).joined(separator: ", ") + (unverified.count > 5 ? ", …" : "")
+            problem(
+                "checkpoint",
+                unverified.count == stored.count
+                    ? "none of the \(stored.count) stored checkpoints (sizes \(sizes)) verifies under the pinned log key "
+                        + "— is --log-key this vault's key?"
+                    : "\(unverified.count) of \(stored.count) stored checkpoints (sizes \(sizes)) do not verify under the "
+                        + "pinned log key")
         }
         if let (note, checkpoint) = latest {
             report.checkpointSize = checkpoint.size

@@ -198,9 +198,12 @@ public enum AtomicFile {
     public static func begin(for destination: URL, mode: mode_t = 0o644) throws(AtomicFileError) -> Writer {
         let directory = destination.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory),
-            isDirectory.boolValue
-        else { throw AtomicFileError(.noDirectory, "the directory does not exist", path: directory.path) }
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
+            throw AtomicFileError(.noDirectory, "directory does not exist", path: directory.path)
+        }
+        guard isDirectory.boolValue else {
+            throw AtomicFileError(.noDirectory, "not a directory (a file is in the way)", path: directory.path)
+        }
         let temporary = temporaryName(for: destination, suffix: "tmp")
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else {

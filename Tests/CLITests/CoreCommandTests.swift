@@ -103,6 +103,12 @@ struct PassphraseCommandTests {
         let withEnv = try CLI.eduvault(["decrypt", "--private-key", privateFile, "--insecure-test-key", cfile.path],
                                        environment: ["EDUVAULT_PASSPHRASE": "correct horse battery staple"])
         #expect(withEnv.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "31", "\(withEnv.stderr)")
+        // The same passphrase saved with Windows line ends ("\r\n" is one Swift Character) still opens the key.
+        let crlf = dir.appendingPathComponent("pass-crlf.txt")
+        try Data("correct horse battery staple\r\n".utf8).write(to: crlf)
+        let withCRLF = try CLI.eduvault(["decrypt", "--private-key", privateFile, "--insecure-test-key",
+                                         "--passphrase-file", crlf.path, cfile.path])
+        #expect(withCRLF.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "31", "\(withCRLF.stderr)")
         expectCleanFailure(try CLI.eduvault(["decrypt", "--private-key", privateFile, "--insecure-test-key", cfile.path],
                                             environment: ["EDUVAULT_PASSPHRASE": "wrong"]), mentioning: "passphrase")
         expectCleanFailure(try CLI.eduvault(["decrypt", "--private-key", privateFile, "--insecure-test-key", cfile.path],
