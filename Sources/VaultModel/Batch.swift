@@ -391,6 +391,15 @@ public final class BatchReader {
     ///
     /// - Throws: `.io`, or `.malformedBatch` if the file has fewer than two lines.
     public static func contentHash(of url: URL, maxLineBytes: Int = 1 << 20) throws(ModelError) -> [UInt8] {
+        try contentHashAndTrailer(of: url, maxLineBytes: maxLineBytes).hash
+    }
+
+    /// The content hash (see ``contentHash(of:maxLineBytes:)``) and the last line's bytes, which a signed batch's
+    /// trailer is: read once, so an ingest can tell a batch cut short or stripped of its signature before it reads
+    /// a single record.
+    public static func contentHashAndTrailer(of url: URL, maxLineBytes: Int = 1 << 20) throws(ModelError)
+        -> (hash: [UInt8], lastLine: [UInt8], lines: Int)
+    {
         let source = try ByteSource(url: url)
         var hasher = SHA256Hasher()
         var previous: [UInt8]?
@@ -409,10 +418,10 @@ public final class BatchReader {
             _ = terminated
             previous = bytes
         }
-        guard number >= 2 else {
+        guard number >= 2, let previous else {
             throw ModelError(
                 .malformedBatch, "a batch file has at least a header and a trailer", file: url.lastPathComponent)
         }
-        return hasher.finalize()
+        return (hasher.finalize(), previous, number)
     }
 }

@@ -28,9 +28,25 @@ extension Vault {
         var context: [String: String] = [:]
         do {
             let contentHash: [UInt8]
-            do { contentHash = try BatchReader.contentHash(of: url) } catch { throw StoreError.refusal(error) }
+            let trailerLine: [UInt8]
+            let lines: Int
+            do { (contentHash, trailerLine, lines) = try BatchReader.contentHashAndTrailer(of: url) } catch {
+                throw StoreError.refusal(error)
+            }
             let hashHex = Hex.encode(contentHash)
             context["batch"] = hashHex
+            // The signature line first: a copy cut short, or stripped of its trailer, is named as such rather than
+            // by whatever its records trip over (a re-sent batch's records are all duplicates).
+            guard let trailer = try? JSONDecoder().decode(BatchTrailer.self, from: Data(trailerLine)) else {
+                throw StoreError(
+                    .badSignature, "the batch's last line is not its signature line: the file was cut short or never "
+                        + "signed", line: lines)
+            }
+            guard trailer.sha256 == hashHex else {
+                throw StoreError(
+                    .hashMismatch, "the batch's content is not what its signature line covers (changed after signing, "
+                        + "or cut short)", line: lines)
+            }
             if let receipt = try pool.read({ db in try Vault.storedReceipt(db, batchID: hashHex) }) {
                 // A re-sent batch verifies like a new one before it gets the original receipt: the lookup key
                 // covers only the content, so a copy with its trailer or signature cut off must not pass.
