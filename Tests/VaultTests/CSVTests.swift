@@ -75,6 +75,9 @@ import VaultModel
 
     @Test func emptyID() throws {
         try expectError("student_id,subject,score\n,math,77.7\n", .emptyStudentID, line: 2, column: 1)
+        // Control characters (NUL; a line break inside quotes): a damaged export, refused by line.
+        try expectError("student_id,subject,score\na\u{0}b,math,77.7\n", .emptyStudentID, line: 2, column: 1)
+        try expectError("student_id,subject,score\n\"a\nb\",math,77.7\n", .emptyStudentID, line: 2, column: 1)
     }
 
     @Test func duplicateStudentSubjectTerm() throws {
