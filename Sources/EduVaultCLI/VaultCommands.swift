@@ -112,7 +112,10 @@ struct VaultInit: AsyncParsableCommand {
         let keyData = try Files.read(publicKey, what: "public key", limit: 1 << 20)
         let jwk = try PublicKeyFile.jwk(from: keyData, path: publicKey)
         let key: PublicKey
-        do { key = try PaillierJSON.decodePublicKey(keyData, allowInsecureSize: true) } catch {
+        do {
+            key = try PaillierJSON.decodePublicKey(keyData, allowInsecureSize: true)
+            try key.checkModulusStructure()
+        } catch {
             throw CLIError("\(publicKey): \(error.message)")
         }
         if key.bitCount < rules.minKeyBits {

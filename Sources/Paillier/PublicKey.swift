@@ -95,3 +95,42 @@ final class PublicKeyCore: Sendable {
     /// Whether the table has been built (for the benchmark's memory report).
     var noiseIfBuilt: DJNNoise? { djn.withLock { $0 } }
 }
+
+extension PublicKey {
+    /// Primes below 10,000, multiplied together: one gcd finds any small factor of n.
+    private static let smallPrimeProduct: BigNum = {
+        var sieve = [Bool](repeating: true, count: 10_000)
+        var product = BigNum(1)
+        for i in 2..<sieve.count where sieve[i] {
+            product = product * BigNum(UInt64(i))
+            var multiple = i * i
+            while multiple < sieve.count {
+                sieve[multiple] = false
+                multiple += i
+            }
+        }
+        return product
+    }()
+
+    /// Checks what can be checked of a modulus from outside, before a vault adopts it for every school's data: n has
+    /// no prime factor below 10,000 and is not a perfect square (n = p² makes λ and decryption wrong, and is
+    /// factored by a square root). A real Paillier modulus (p·q with two large primes) always passes; this cannot
+    /// prove that n has exactly two large prime factors.
+    ///
+    /// - Throws: ``PaillierError/Code/invalidKey`` naming what is wrong.
+    public func checkModulusStructure() throws(PaillierError) {
+        guard n.gcd(Self.smallPrimeProduct) == BigNum(1) else {
+            throw PaillierError(.invalidKey, "the public key's modulus has a small prime factor: it is not a Paillier key")
+        }
+        // Integer square root by Newton's method from above: x ← (x + n/x)/2 until it stops decreasing.
+        var x = BigNum(1).shiftedLeft((n.bitCount + 1) / 2 + 1)
+        while true {
+            let next = (x + n / x).shiftedRight(1)
+            guard next < x else { break }
+            x = next
+        }
+        guard x * x != n else {
+            throw PaillierError(.invalidKey, "the public key's modulus is a perfect square (p²): it is not a Paillier key")
+        }
+    }
+}

@@ -67,6 +67,18 @@ struct RejectionTests {
         #expect(throws: PaillierError.self) { try PublicKey(n: p * q + BigNum(1), allowInsecureSize: true) }  // even
     }
 
+    @Test("A public modulus that is a perfect square or has a small factor is refused by the vault's structure check")
+    func modulusStructure() throws {
+        let (p, q) = try Fixtures.privateKey("eduvault-1024").factors
+        try pub.checkModulusStructure()  // a real p·q passes
+        for (n, reason) in [(p * p, "perfect square"), (p * q * BigNum(3), "small prime factor"),
+                            (q * BigNum(9_973), "small prime factor")] {
+            let bad = try PublicKey(n: n, allowInsecureSize: true)
+            let error = #expect(throws: PaillierError.self) { try bad.checkModulusStructure() }
+            #expect(error?.code == .invalidKey && error?.message.contains(reason) == true, "\(String(describing: error))")
+        }
+    }
+
     @Test("Ciphertexts outside Z*_{n²} are refused: ≥ n², 0, negative, sharing a factor with n")
     func invalidCiphertexts() throws {
         let (p, _) = try Fixtures.privateKey("eduvault-1024").factors
