@@ -238,6 +238,10 @@ public enum PaillierJSON {
             throw PaillierError(.invalidCiphertext,
                                 "the ciphertext is not below n² of this key (it has too many digits)")
         }
+        let digits = v.utf8.first == UInt8(ascii: "-") ? v.utf8.dropFirst() : v.utf8[...]
+        guard !digits.isEmpty, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            throw PaillierError(.malformedCiphertext, "the ciphertext's \"v\" is not a decimal integer")
+        }
         guard v.utf8.first != UInt8(ascii: "0") || v == "0", !v.hasPrefix("-0") else {
             throw PaillierError(.malformedCiphertext, "the ciphertext's \"v\" is not a canonical decimal (leading zeros)")
         }
