@@ -111,7 +111,7 @@ extension ServiceRequest {
     ///
     /// - Throws: `.unprocessable` (422) naming the party and why (another release or ceremony, an altered value, a
     ///   failed proof), or for a release that is not under the key.
-    public static func verifyPartial(_ body: some Collection<UInt8>, party: String, release: Release,
+    public static func verifyPartial(_ body: some Collection<UInt8>, party: String, release: some DecryptableRelease,
                                      key: ThresholdPublicKey) async throws(AppError) {
         let verification: ShareVerification
         do { verification = try await ThresholdRelease.verify(release, key: key, partials: [(party, Data(body))]) }
@@ -214,16 +214,19 @@ extension VaultService {
     /// write transaction.
     ///
     /// - Throws: `.conflict` (409) for a vault without threshold custody or a partial that differs from the one the
-    ///   party posted; `.notFound` for an unknown release; `.unprocessable` for a model release or a partial the
-    ///   checks refuse (see ``ServiceRequest/verifyPartial(_:party:release:key:)``); `.forbidden` for another party's
+    ///   party posted; `.notFound` for an unknown release; `.unprocessable` for a partial the checks refuse (see ``ServiceRequest/verifyPartial(_:party:release:key:)``); `.forbidden` for another party's
     ///   partial; `.badRequest` for a body that is not one; `.unavailable` when it cannot be stored.
     public func postShare(releaseID: String, body: [UInt8], member: Principal) async throws(AppError) -> ShareReceipt {
         let key = try thresholdKey()
         let file = try await releaseFile(id: releaseID)
-        let release: Release
-        do { release = try Release.decode(Data(file)) } catch {
-            throw AppError(.unprocessable, "release \(releaseID) is not an aggregate release (a model release?); "
-                           + "threshold partials are for query releases")
+        // A query release or a model release: partials of either are checked the same way (their proofs live in
+        // separate domains, so one kind never verifies for the other).
+        let release: any DecryptableRelease
+        do {
+            release = ModelRelease.isModelRelease(Data(file))
+                ? try ModelRelease.decode(Data(file)) : try Release.decode(Data(file))
+        } catch {
+            throw AppError(.unprocessable, "release \(releaseID) does not decode: \(error.message)")
         }
         let partial = try ServiceRequest.partial(body, member: member.name)
         let earlier: StoredShare?

@@ -326,9 +326,25 @@ struct ShareTests {
         let verified = try Tool.eduvault(["audit", "verify", "--server", s, "--identity", f.path("auditor.key"), "--log-key", logKey,
                                           "--with-records"])
         #expect(verified.status == 0 && verified.stdout.contains("verdict: pass"), "\(verified.stdout)\(verified.stderr)")
+        let decrypt = ["release", "decrypt", "--threshold", ThresholdServiceFixture.key("threshold.json"), "--format", "json"] + k
+        // A model release goes the same way: analyze over HTTP, two parties post their partials, the bureau fetches
+        // release and partials and fits the model.
+        try Tool.must(["analyze", "--server", s, "--identity", f.path("bureau.key"), "--model", "score ~ sex", "--where",
+                       "subject=math", "--out", f.path("model.json")])
+        struct Rel: Decodable { var id: String }
+        let modelID = try JSONDecoder().decode(Rel.self, from: Data(contentsOf: URL(fileURLWithPath: f.path("model.json")))).id
+        for party in ["auditor", "custodian"] {
+            let posted = try Tool.must(["release", "share", "--share", ThresholdServiceFixture.key("share-\(party).json"),
+                                        "--server", s, "--identity", f.path("\(party).key"), modelID] + k)
+            #expect(posted.contains("posted: partial decryption of release \(modelID) by \(party)"), "\(posted)")
+        }
+        try Tool.must(["release", "fetch", "--server", s, "--identity", f.path("bureau.key"), modelID, "--out",
+                       f.path("model-fetched.json"), "--partials", f.path("model-partials")])
+        let fitted = try Tool.must(decrypt + [f.path("model-fetched.json"), f.path("model-partials/auditor.partial.json"),
+                                              f.path("model-partials/custodian.partial.json")])
+        #expect(fitted.contains("\"model\"") && fitted.contains("sex[T.M]"), "\(fitted)")
         #expect(server.stop() == 0)
         #expect(!server.log.contains("\"units\""), "the server log carries no body")
-        let decrypt = ["release", "decrypt", "--threshold", ThresholdServiceFixture.key("threshold.json"), "--format", "json"] + k
         let remote = try Tool.must(decrypt + [f.path("fetched.json"), f.path("partials/auditor.partial.json"),
                                               f.path("partials/custodian.partial.json")])
         let local = try Tool.must(decrypt + [f.path("release-a.json"), f.path("bureau-a.partial.json"), f.path("custodian-a.partial.json")])
