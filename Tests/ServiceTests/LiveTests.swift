@@ -230,7 +230,8 @@ struct LiveTests {
                                         "--insecure-test-key"])
         #expect(result.status == 0, "\(result.stderr)")
         for fragment in ["eduvault serve --vault vault --listen 127.0.0.1:", "batches stored", "an auditor's key asking a query: refused",
-                         "[DIFF-GUARD]", "verdict: pass", "Demo over HTTP finished"] {
+                         "[DIFF-GUARD]", "Bureau fits the model the studies report", "livestream", "school-level ICC",
+                         "verdict: pass", "Demo over HTTP finished"] {
             #expect(result.stdout.contains(fragment), "missing: \(fragment)")
         }
     }
