@@ -106,6 +106,20 @@ struct LiveTests {
         let verified = try Tool.eduvault(["audit", "verify", "--server", s, "--identity", f.path("auditor.key"), "--log-key",
                                           try Self.logKey(f), "--with-records", "--state", f.path("auditor.state")])
         #expect(verified.status == 0 && verified.stdout.contains("verdict: pass"), "\(verified.stdout)\(verified.stderr)")
+        // --records with --server: the server's URL means "fetch and re-derive the records" (as --with-records);
+        // anything else (a path, another URL) is refused with one line instead of being ignored.
+        let viaRecords = try Tool.eduvault(["audit", "verify", "--server", s, "--identity", f.path("auditor.key"), "--log-key",
+                                            try Self.logKey(f), "--records", s + "/"])
+        #expect(viaRecords.status == 0 && viaRecords.stdout.contains("ok   stored records"), "\(viaRecords.stdout)\(viaRecords.stderr)")
+        let without = try Tool.eduvault(["audit", "verify", "--server", s, "--identity", f.path("auditor.key"), "--log-key",
+                                         try Self.logKey(f)])
+        #expect(without.status == 0 && !without.stdout.contains("stored records"), "\(without.stdout)")
+        for other in ["/nonexistent", f.path("e"), "https://elsewhere.example:8443"] {
+            let refused = try Tool.eduvault(["audit", "verify", "--server", s, "--identity", f.path("auditor.key"),
+                                             "--log-key", try Self.logKey(f), "--records", other])
+            #expect(refused.status != 0 && refused.stderr.contains("--records takes the server's URL"), "\(other): \(refused.stderr)")
+            #expect(refused.stderr.split(separator: "\n").count == 1 && refused.stdout.isEmpty, "\(refused.stderr)")
+        }
         // Unsigned public routes.
         let metrics = try String(contentsOf: URL(string: s + "/metrics")!, encoding: .utf8)
         #expect(metrics.contains("eduvault_records_ingested_total 30"), "\(metrics)")
