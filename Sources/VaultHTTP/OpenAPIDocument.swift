@@ -18,7 +18,8 @@ info:
     created and nonce). A signature created more than 300 s ago or more than 60 s ahead, a nonce seen within that
     window (also across restarts: seen nonces are journalled in the vault directory), a body that does not match its
     Content-Digest, and an unknown or revoked key are refused with 401. A request needs exactly one Host of the form
-    host[:port] naming this server (its --authority names, or its own listen address and port; 400 otherwise); a header section over 16 KiB, or a signature header over 4 KiB, is refused with 431;
+    host[:port] naming this server (its --authority names, or its own listen address and port; 400 otherwise); a
+    header section over 16 KiB, or a signature header over 4 KiB, is refused with 431;
     a JSON body with an unknown or repeated key is refused with 400. What each role (school, bureau, auditor, operator) may do comes from the vault policy's ROLES rule; a denial is 403
     citing the rule and is written to the audit log. Errors are RFC 9457 problem details with one line of text.
   license:

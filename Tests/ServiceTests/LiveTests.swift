@@ -183,7 +183,7 @@ struct LiveTests {
                                                        keyID: identity.keyID, key: identity.key)
             let request = "GET /v1/status HTTP/1.1\r\nHost: \(host)\r\nContent-Digest: \(signed.contentDigest)\r\n"
                 + "Signature-Input: \(signed.signatureInput)\r\nSignature: \(signed.signature)\r\nConnection: close\r\n\r\n"
-            let answer = try SlowClientTests.exchange(port: port, request, wait: 10).answer
+            let answer = try SlowClientTests.exchange(port: port, request, wait: 60).answer
             return answer.split(separator: "\r\n").first.map(String.init) ?? ""
         }
         // Captured on server 1 and replayed byte for byte to server 2.
