@@ -1,6 +1,6 @@
-// libcurl for the client's TLS path with a private CA (`--ca-cert`): FoundationNetworking's URLSession hands TLS to
-// libcurl on Linux but offers no way to name a CA file. curl_easy_setopt and curl_easy_getinfo are variadic, which
-// Swift cannot call: one typed wrapper per argument kind.
+// libcurl for every client request (`--server`): FoundationNetworking's URLSession cannot be told a CA file
+// (`--ca-cert`) and spins the CPU while it waits for a slow server. curl_easy_setopt and curl_easy_getinfo are
+// variadic, which Swift cannot call: one typed wrapper per argument kind.
 #ifndef ECURL_SHIM_H
 #define ECURL_SHIM_H
 #include <curl/curl.h>
@@ -20,5 +20,8 @@ static inline CURLcode ecurl_setopt_write(CURL *handle, CURLoption option, ecurl
 }
 static inline CURLcode ecurl_response_code(CURL *handle, long *code) {
     return curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, code);
+}
+static inline CURLcode ecurl_getinfo_double(CURL *handle, CURLINFO info, double *value) {
+    return curl_easy_getinfo(handle, info, value);
 }
 #endif

@@ -33,8 +33,8 @@ struct AuditExportCommand: AsyncParsableCommand {
         commandName: "export",
         abstract: "Write everything an auditor needs into a new directory.",
         discussion: """
-            Writes the log entries (JSONL), every signed checkpoint and cosignature, the vault's tables (schools, \\
-            releases, atoms, purges) and every batch's stored records and leaves, from one consistent snapshot. The \\
+            Writes the log entries (JSONL), every signed checkpoint and cosignature, the vault's tables (schools, \
+            releases, atoms, purges) and every batch's stored records and leaves, from one consistent snapshot. The \
             auditor checks it with `eduvault audit verify --export DIR`, trusting only the vault's log key.
             """
     )
@@ -64,7 +64,11 @@ struct AuditInputOptions: ParsableArguments {
     var logKey: String
     @Option(help: "The auditor's state file: the last verified checkpoint (created on first use, advanced on success).")
     var state: String?
-    @Option(help: "Also re-derive every batch's record root from the stored records in this export directory.")
+    @Option(help: ArgumentHelp(
+        "Also re-derive every batch's record root from its stored records, read from RECORDS.",
+        discussion: "With --export: an export directory (usually the same one). With --vault: that vault directory. "
+            + "With --server: the server's URL (the same as --with-records). Anything else is refused.",
+        valueName: "dir-or-url"))
     var records: String?
     @Option(help: "Verify a live vault service instead (with --identity, an auditor's key).") var server: String?
     @Option(help: "With --server: your key file (`member keygen`).") var identity: String?
@@ -97,17 +101,26 @@ struct AuditInputOptions: ParsableArguments {
         do {
             if let server {
                 guard export == nil, vault == nil else { throw CLIError("give exactly one of --export, --vault or --server") }
+                if let records, Self.normalizedURL(records) != Self.normalizedURL(server) {
+                    throw CLIError("with --server, --records takes the server's URL (\(server)) or use --with-records; "
+                        + "to check an export's records, use --export DIR --records DIR")
+                }
                 let client = try RemoteOptions(server: server, identity: identity, caCert: caCert).client()
                 let source: HTTPAuditSource
                 do { source = try HTTPAuditSource(client: client) } catch { throw CLIError(error.message) }
-                return try verifier.verify(source, records: withRecords ? source : nil)
+                return try verifier.verify(source, records: withRecords || records != nil ? source : nil)
             }
+            guard !withRecords else { throw CLIError("--with-records goes with --server; use --records DIR otherwise") }
             switch (export, vault) {
             case (let export?, nil):
                 let source = try ExportDirectory(URL(fileURLWithPath: export))
                 let records = try self.records.map { try ExportDirectory(URL(fileURLWithPath: $0)) }
                 return try verifier.verify(source, records: records)
             case (nil, let vault?):
+                if let records, Self.normalizedPath(records) != Self.normalizedPath(vault) {
+                    throw CLIError("with --vault, --records takes that vault directory (\(vault)): records are read "
+                        + "from the vault itself")
+                }
                 let opened = try openVault(vault)
                 let source = opened.auditSource
                 return try verifier.verify(source, records: records == nil ? nil : source)
@@ -125,6 +138,21 @@ struct AuditInputOptions: ParsableArguments {
         }
     }
 
+    /// A server URL compared without a trailing slash and with its scheme and host in lower case.
+    static func normalizedURL(_ text: String) -> String {
+        var text = text
+        while text.hasSuffix("/") { text.removeLast() }
+        guard var components = URLComponents(string: text) else { return text }
+        components.scheme = components.scheme?.lowercased()
+        components.host = components.host?.lowercased()
+        return components.string ?? text
+    }
+
+    /// A directory compared by its standardized absolute path.
+    static func normalizedPath(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
     /// Saves the new state after a passing verification.
     func advance(_ report: AuditReport) throws {
         guard let state, let next = report.newState else { return }
@@ -139,11 +167,11 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Verify a vault's log, checkpoints, batches, releases and (with --records) stored data.",
         discussion: """
-            Trusts only --log-key. Recomputes the log's hash chain and Merkle tree, checks every signed checkpoint, \\
-            proves the log still extends the checkpoint in --state (then advances it), re-checks every batch \\
-            signature against the school keys registered in the log, every release against the policy in force at \\
-            its time, the vault's tables against the log, and with --records every batch's record root. Exit 0: \\
-            every check passed; 1: a check failed (each problem is named by batch and entry); 3: proof of \\
+            Trusts only --log-key. Recomputes the log's hash chain and Merkle tree, checks every signed checkpoint, \
+            proves the log still extends the checkpoint in --state (then advances it), re-checks every batch \
+            signature against the school keys registered in the log, every release against the policy in force at \
+            its time, the vault's tables against the log, and with --records every batch's record root. Exit 0: \
+            every check passed; 1: a check failed (each problem is named by batch and entry); 3: proof of \
             misbehaviour (a rollback or a fork), printed as the two signed checkpoints.
 
             Example: eduvault audit verify --export audit/ --records audit/ --log-key vault.logkey --state auditor.state
@@ -195,8 +223,8 @@ struct AuditReportCommand: AsyncParsableCommand {
         commandName: "report",
         abstract: "Write a self-contained HTML compliance report (and optionally JSON) from a verification.",
         discussion: """
-            Runs the same checks as `audit verify` and writes one HTML page with no external assets: the verdict, \\
-            policy versions and hashes, schools and their keys, batches and records per school per month, releases \\
+            Runs the same checks as `audit verify` and writes one HTML page with no external assets: the verdict, \
+            policy versions and hashes, schools and their keys, batches and records per school per month, releases \
             and refusals per rule, key sizes, records past the policy's retention, and every check.
             """
     )
@@ -253,18 +281,39 @@ struct AuditCosignCommand: AsyncParsableCommand {
         commandName: "cosign",
         abstract: "Cosign the checkpoint you last verified (C2SP tlog-cosignature) and hand it to the vault.",
         discussion: """
-            Cosigns the checkpoint in --state, which `audit verify` wrote after every check passed. With --vault the \\
-            cosignature is stored in that vault (served with its checkpoint); with --out it is written to a file the \\
-            operator adds with `eduvault audit cosign --add`.
+            Cosigns the checkpoint in --state, which `audit verify` wrote after every check passed. With --vault the \
+            cosignature is stored in that vault (served with its checkpoint); with --out the cosigned checkpoint \
+            (the vault's signed note with your cosignature line added) is written to a file for the operator.
+
+            The operator stores such a file with `eduvault audit cosign --vault DIR --add FILE`: the checkpoint must \
+            be one the vault signed and the line a well-formed tlog-cosignature. With --witness (the witness's .pub \
+            key) the cosignature must also verify; without, it is stored unverified (bureaus verify cosignatures \
+            with the witness keys they trust, `release decrypt --witness`).
+
+            Examples:
+              eduvault audit cosign --state auditor.state --identity witness.key --out cosigned.txt
+              eduvault audit cosign --vault vault/ --add cosigned.txt --witness witness.key.pub
             """
     )
 
-    @Option(help: "The auditor's state file (from a passing `audit verify`).") var state: String
-    @Option(help: "The witness key file (from `eduvault audit keygen`).") var identity: String
+    @Option(help: "The auditor's state file (from a passing `audit verify`).") var state: String?
+    @Option(help: "The witness key file (from `eduvault audit keygen`).") var identity: String?
     @Option(help: "Store the cosignature in this vault directory.") var vault: String?
-    @Option(help: "Write the cosignature line to this file.") var out: String?
+    @Option(help: "Write the cosigned checkpoint to this file.") var out: String?
+    @Option(help: "With --vault: store the cosignature in this file (written by `audit cosign --out`).") var add: String?
+    @Option(help: "With --add: the witness's public key (F.pub from `audit keygen`); its cosignature must verify.")
+    var witness: String?
 
     func run() async throws {
+        if let add {
+            guard let vault, state == nil, identity == nil, out == nil else {
+                throw CLIError("--add FILE goes with --vault DIR (and optionally --witness F.pub) only")
+            }
+            try store(add, in: vault)
+            return
+        }
+        guard witness == nil else { throw CLIError("--witness goes with --add") }
+        guard let state, let identity else { throw CLIError("give --state FILE and --identity F (or --vault DIR --add FILE)") }
         guard vault != nil || out != nil else { throw CLIError("give --vault DIR or --out FILE") }
         guard let stateData = try? Files.read(state, what: "state", limit: 1 << 20),
             let saved = try? JSONDecoder().decode(AuditorState.self, from: stateData)
@@ -275,14 +324,21 @@ struct AuditCosignCommand: AsyncParsableCommand {
                 String(decoding: try Files.read(identity, what: "witness key", limit: 4096), as: UTF8.self))
         } catch { throw CLIError("\(identity) is not a witness key from `eduvault audit keygen`") }
         let checkpoint: Checkpoint
-        do { checkpoint = try Checkpoint(parsing: try SignedNote(parsing: saved.checkpoint).text) } catch {
-            throw CLIError("the state's checkpoint does not parse")
-        }
+        let note: SignedNote
+        do {
+            note = try SignedNote(parsing: saved.checkpoint)
+            checkpoint = try Checkpoint(parsing: note.text)
+        } catch { throw CLIError("the state's checkpoint does not parse") }
         let signature = try Cosignature.sign(
             checkpoint: checkpoint, timestamp: UInt64(Date().timeIntervalSince1970),
             witness: signer)
         let line = signature.line
-        if let out { try Files.write(Data((line + "\n").utf8), to: out, what: "cosignature") }
+        if let out {
+            // The vault's own signature (its key is named by the origin) and this cosignature: no other witness's.
+            let vaultLines = note.signatures.filter { Array($0.name.utf8) == Array(checkpoint.origin.utf8) }.map(\.line)
+            let cosigned = note.text + "\n" + (vaultLines + [line]).map { $0 + "\n" }.joined()
+            try Files.write(Data(cosigned.utf8), to: out, what: "cosigned checkpoint")
+        }
         if let vault {
             let opened = try openVault(vault)
             do { try opened.addCosignature(size: checkpoint.size, witness: signer.cosignerKey, line: line) } catch {
@@ -290,5 +346,25 @@ struct AuditCosignCommand: AsyncParsableCommand {
             }
         }
         print("cosigned checkpoint of size \(checkpoint.size) as \(signer.name)")
+    }
+
+    /// The operator's side: stores the cosignature(s) in `file` in `vault`.
+    func store(_ file: String, in vault: String) throws {
+        let text = String(decoding: try Files.read(file, what: "cosigned checkpoint", limit: SignedNote.maxNoteBytes), as: UTF8.self)
+        var key: CosignerVerifierKey?
+        if let witness {
+            let encoded = FileManager.default.fileExists(atPath: witness)
+                ? String(decoding: try Files.read(witness, what: "witness key", limit: 4096), as: UTF8.self) : witness
+            do { key = try CosignerVerifierKey(encoded: encoded.trimmingCharacters(in: .whitespacesAndNewlines)) } catch {
+                throw CLIError("--witness is not a witness public key (the .pub file from `audit keygen`)")
+            }
+        }
+        let opened = try openVault(vault)
+        let stored: (size: Int64, witnesses: [String])
+        do { stored = try opened.addCosignatures(note: text, witness: key) } catch {
+            throw CLIError("\(file): \(error.message)")
+        }
+        let how = key == nil ? " (not verified: no --witness key given)" : " (verified)"
+        print("stored the cosignature of \(stored.witnesses.joined(separator: ", ")) for the checkpoint of size \(stored.size)\(how)")
     }
 }

@@ -17,6 +17,16 @@ struct ServeCommand: AsyncParsableCommand {
             in-flight requests, then exits 0. One log line per request on standard error; metrics at /metrics, the \
             API description at /openapi.yaml.
 
+            Requests are bound to this server by their Host, which the signature covers: a request signed for another \
+            vault is refused (400) even when its key is registered here too. Without --authority the server answers \
+            only to its own names: its listen address with the port it listens on and, on loopback, also localhost, \
+            127.0.0.1 and [::1] with that port. A non-loopback address needs --authority with the names clients use \
+            (e.g. --authority vault.example:8443).
+
+            Rate limit: each principal has a token bucket of --rate-limit requests a minute; at most min(120, \
+            --rate-limit) requests at once (the burst). Past it 429 with Retry-After: the seconds until the next \
+            request is allowed. Refused requests (400, 401, 403, 404, 405, 408, 413, 429, 431) close the connection.
+
             Example: eduvault serve --vault v --listen 127.0.0.1:8443
             """
     )
@@ -27,11 +37,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "PEM private key for TLS.") var tlsKey: String?
     @Flag(help: "Serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy).") var insecurePlainHttp = false
     @Option(help: "The largest batch upload, in MB.") var maxBatchMb = 64
-    @Option(help: "Requests per principal per minute.") var rateLimit = 1200
+    @Option(help: "Requests per principal per minute; the burst is min(120, this).") var rateLimit = 1200
     @Option(help: "Connections served at once.") var maxConnections = 256
     @Option(help: "Seconds a client may take to send its request.") var requestTimeout = 120
     @Option(name: .customLong("authority"),
-            help: "HOST[:PORT] clients reach the vault by (repeatable); requests with another Host are refused.")
+            help: ArgumentHelp("HOST[:PORT] clients reach the vault by (repeatable); requests with another Host are refused.",
+                               discussion: "Default: the listen address (on loopback also localhost, 127.0.0.1 and "
+                                   + "[::1]) with the bound port. Required on a non-loopback address."))
     var authorities: [String] = []
 
     func run() async throws {

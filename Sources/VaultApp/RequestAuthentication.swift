@@ -74,15 +74,24 @@ public struct RequestAuthenticator: Sendable {
     public let principal: @Sendable (String) throws(AppError) -> Principal?
     /// Nonces seen within the signature window.
     public let nonces: NonceJournal
-    /// The authorities (`host[:port]`, lower-case) this vault answers to; empty: any well-formed one.
-    public let authorities: Set<String>
+    /// Whether this vault answers to a well-formed authority (`host[:port]`, as sent).
+    public let acceptsAuthority: @Sendable (String) -> Bool
 
-    /// - Parameter authorities: the names this vault is reached by (`serve --authority`); a request signed for another
-    ///   vault's name is refused even when the same key is registered here.
+    /// - Parameter authorities: the names this vault is reached by (`serve --authority`), compared case-insensitively;
+    ///   a request signed for another vault's name is refused even when the same key is registered here. Empty: any
+    ///   well-formed name (the fuzz target and tests of other checks).
     public init(nonces: NonceJournal, authorities: [String] = [],
                 principal: @escaping @Sendable (String) throws(AppError) -> Principal?) {
+        let names = Set(authorities.map { $0.lowercased() })
+        self.init(nonces: nonces, acceptsAuthority: { names.isEmpty || names.contains($0.lowercased()) }, principal: principal)
+    }
+
+    /// - Parameter acceptsAuthority: whether a request's Host names this vault (the server's names can change once it
+    ///   knows the port it listens on).
+    public init(nonces: NonceJournal, acceptsAuthority: @escaping @Sendable (String) -> Bool,
+                principal: @escaping @Sendable (String) throws(AppError) -> Principal?) {
         self.nonces = nonces
-        self.authorities = Set(authorities.map { $0.lowercased() })
+        self.acceptsAuthority = acceptsAuthority
         self.principal = principal
     }
 
@@ -98,8 +107,8 @@ public struct RequestAuthenticator: Sendable {
         guard head.hosts.count == 1, let authority = head.hosts.first, Self.isAuthority(authority) else {
             throw .refused(AppError(.badRequest, "the request needs exactly one Host of the form host[:port]"))
         }
-        guard authorities.isEmpty || authorities.contains(authority.lowercased()) else {
-            throw .refused(AppError(.badRequest, "the request's Host is not a name this vault serves (serve --authority)"))
+        guard acceptsAuthority(authority) else {
+            throw .refused(AppError(.badRequest, "the request's Host is not a name this server answers to (serve --authority)"))
         }
         guard Self.isTarget(head.target) else { throw .refused(AppError(.badRequest, "the request target is malformed")) }
         guard head.signatureInput.count <= 1, head.signature.count <= 1 else {

@@ -3,13 +3,24 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Synchronization
 import VaultApp
 
-/// One request through libcurl directly: with a private CA file (`--ca-cert`, servers with a self-signed
-/// certificate), and for batch uploads. URLSession on Linux hands its requests to the same libcurl but cannot be told a
-/// CA file, and its upload path is costly; everything else about the request (signature headers, body, limits) is the
-/// same as on the URLSession path.
+/// Every client request, through libcurl's blocking `curl_easy_perform`: the calling thread sleeps in `poll(2)` until
+/// the server answers or a timeout passes, so waiting for a slow or saturated server costs no CPU. (FoundationNetworking's
+/// URLSession, used before, hands requests to the same libcurl but spun a core while a server kept it waiting: 3.75 s
+/// user + 17.8 s system CPU over a 28 s wait; it also cannot be told a CA file.)
 enum CurlTransport {
+    /// How long a request may take.
+    struct Timeouts: Sendable, Equatable {
+        /// To establish the TCP (and TLS) connection.
+        var connectSeconds = 30
+        /// With no byte sent or received (the server accepted the connection but does not answer).
+        var stalledSeconds = 300
+        /// For the whole request, a batch upload included.
+        var totalSeconds = 900
+    }
+
     /// The response body, collected by libcurl's write callback (bounded).
     final class Sink {
         var data = Data()
@@ -23,16 +34,64 @@ enum CurlTransport {
         }
     }
 
-    /// Performs `request` (blocking), trusting only the certificates in `caFile` when it is not empty (else the system
-    /// trust store).
-    static func perform(_ request: URLRequest, caFile: String, timeoutSeconds: Int, maxBytes: Int)
+    /// The one line for a failed transfer.
+    static func failure(_ code: CURLcode, _ handle: UnsafeMutableRawPointer, _ timeouts: Timeouts) -> AppError {
+        guard code == CURLE_OPERATION_TIMEDOUT else {
+            let reason = String(cString: curl_easy_strerror(code))
+            return AppError(.unavailable, "cannot reach the server: \(reason)")
+        }
+        var connected = 0.0, total = 0.0
+        _ = ecurl_getinfo_double(handle, CURLINFO_CONNECT_TIME, &connected)
+        _ = ecurl_getinfo_double(handle, CURLINFO_TOTAL_TIME, &total)
+        if connected == 0 {
+            return AppError(.unavailable, "cannot connect to the server within \(timeouts.connectSeconds) s; is it running, and is --server right?")
+        }
+        if total + 1 < Double(timeouts.totalSeconds) {
+            return AppError(.unavailable, "the server accepted the connection but sent nothing for \(timeouts.stalledSeconds) s (overloaded?); try again later")
+        }
+        return AppError(.unavailable, "the request took longer than \(timeouts.totalSeconds) s; gave up")
+    }
+
+    /// Easy handles kept between requests for the connections they keep open (keep-alive); each is used by one request
+    /// at a time.
+    final class Pool: Sendable {
+        /// An easy handle; freed in `deinit`.
+        final class Handle: @unchecked Sendable {
+            // @unchecked: a handle is used by one request at a time: `take` hands it out, `put` takes it back.
+            let raw: UnsafeMutableRawPointer
+            init?() {
+                guard let raw = curl_easy_init() else { return nil }
+                self.raw = raw
+            }
+            deinit { curl_easy_cleanup(raw) }
+        }
+
+        let idle = Mutex<[Handle]>([])
+        /// Idle handles kept (and so open connections at most).
+        static let keep = 8
+
+        func take() -> Handle? { idle.withLock { $0.popLast() } ?? Handle() }
+        func put(_ handle: Handle) { idle.withLock { if $0.count < Self.keep { $0.append(handle) } } }
+    }
+
+    /// Performs `request`, blocking the calling thread until the response or a timeout, trusting only the certificates
+    /// in `caFile` when it is not empty (else the system trust store).
+    ///
+    /// - Returns: the response, or `.unavailable` with one line: no connection within `connectSeconds`, nothing
+    ///   received for `stalledSeconds`, the whole request over `totalSeconds`, a TLS failure, or a response over
+    ///   `maxBytes`.
+    static func perform(_ request: URLRequest, caFile: String, timeouts: Timeouts, maxBytes: Int, pool: Pool)
         -> Result<VaultHTTPClient.Response, AppError>
     {
         Result { () throws(AppError) -> VaultHTTPClient.Response in
-            guard let url = request.url?.absoluteString, let handle = curl_easy_init() else {
+            guard let url = request.url?.absoluteString, let pooled = pool.take() else {
                 throw AppError(.unavailable, "libcurl could not start a request")
             }
-            defer { curl_easy_cleanup(handle) }
+            let handle = pooled.raw
+            // Options are per request; the handle's open connections survive the reset.
+            curl_easy_reset(handle)
+            var reusable = false
+            defer { if reusable { pool.put(pooled) } }
             // libcurl copies string options.
             try check(url.withCString { ecurl_setopt_pointer(handle, CURLOPT_URL, $0) }, "URL")
             if !caFile.isEmpty {
@@ -43,7 +102,11 @@ enum CurlTransport {
             try check(ecurl_setopt_long(handle, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS)), "protocols")
             try check(ecurl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0), "redirects")
             try check(ecurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "signals")
-            try check(ecurl_setopt_long(handle, CURLOPT_TIMEOUT, timeoutSeconds), "timeout")
+            try check(ecurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, timeouts.connectSeconds), "connect timeout")
+            try check(ecurl_setopt_long(handle, CURLOPT_TIMEOUT, timeouts.totalSeconds), "timeout")
+            // Under 1 byte a second for `stalledSeconds`: the server is not answering.
+            try check(ecurl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1), "stall limit")
+            try check(ecurl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, timeouts.stalledSeconds), "stall time")
             let body = request.httpBody ?? Data()
             if request.httpMethod == "POST" {
                 try check(ecurl_setopt_long(handle, CURLOPT_POST, 1), "POST")
@@ -78,10 +141,15 @@ enum CurlTransport {
                 return bytes
             }
             try check(ecurl_setopt_write(handle, CURLOPT_WRITEFUNCTION, write), "write callback")
-            try check(curl_easy_perform(handle), "request")
+            let code = curl_easy_perform(handle)
+            // The header list and the sink are freed after this call; the handle must not point at them later.
+            _ = ecurl_setopt_pointer(handle, CURLOPT_HTTPHEADER, nil)
+            _ = ecurl_setopt_pointer(handle, CURLOPT_WRITEDATA, nil)
+            guard code == CURLE_OK else { throw failure(code, handle, timeouts) }
             guard !sink.overflow, sink.data.count <= maxBytes else { throw AppError(.unavailable, "the response is too large") }
             var status = 0
             try check(ecurl_response_code(handle, &status), "status")
+            reusable = true
             return VaultHTTPClient.Response(status: status, body: sink.data, contentType: nil)
         }
     }

@@ -8,17 +8,18 @@ public import VaultApp
 public import VaultModel
 
 /// A client of `eduvault serve`: every request signed by the caller's key (RFC 9421, see `HTTPMessageSignature`),
-/// over URLSession (FoundationNetworking: no extra build time), or libcurl directly when a private CA is given.
+/// sent through libcurl (`CurlTransport`), which blocks the calling thread without spinning while the server is slow.
 ///
-/// `Sendable`: immutable after init; URLSession is thread-safe.
-public final class VaultHTTPClient: @unchecked Sendable {
-    // @unchecked: URLSession is documented thread-safe but not marked Sendable on Linux; every other field is a let
-    // of a Sendable type.
+/// `Sendable`: immutable after init; the handle pool is thread-safe.
+public final class VaultHTTPClient: Sendable {
     public let baseURL: URL
     let identity: Identity
-    let session: URLSession
-    /// A PEM file to trust for TLS (`--ca-cert`): such requests go through libcurl (`CurlTransport`).
-    let caFile: String?
+    /// A PEM file to trust for TLS (`--ca-cert`); empty: the system trust store.
+    let caFile: String
+    /// libcurl handles kept for their open connections.
+    let pool = CurlTransport.Pool()
+    /// Connect, stall and total timeouts (tests shorten them).
+    let timeouts: CurlTransport.Timeouts
 
     /// The largest response body read (a release or a page of entries is far smaller).
     static let maxResponseBytes = 256 << 20
@@ -27,7 +28,11 @@ public final class VaultHTTPClient: @unchecked Sendable {
     ///   - server: `http://host:port` or `https://host:port`.
     ///   - caCertificate: a PEM file with the server's self-signed certificate or its CA.
     /// - Throws: `.badRequest` for a malformed URL, or a CA file FoundationNetworking cannot use.
-    public init(server: String, identity: Identity, caCertificate: URL? = nil) throws(AppError) {
+    public convenience init(server: String, identity: Identity, caCertificate: URL? = nil) throws(AppError) {
+        try self.init(server: server, identity: identity, caCertificate: caCertificate, timeouts: .init())
+    }
+
+    init(server: String, identity: Identity, caCertificate: URL?, timeouts: CurlTransport.Timeouts) throws(AppError) {
         var text = server
         while text.hasSuffix("/") { text.removeLast() }
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
@@ -35,19 +40,15 @@ public final class VaultHTTPClient: @unchecked Sendable {
         else { throw AppError(.badRequest, "--server must look like http://127.0.0.1:8443 or https://vault.example:8443") }
         baseURL = url
         self.identity = identity
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 300
-        configuration.timeoutIntervalForResource = 900
-        configuration.httpMaximumConnectionsPerHost = 64
+        self.timeouts = timeouts
         if let caCertificate {
             guard let data = FileManager.default.contents(atPath: caCertificate.path), data.count < 1 << 20,
                   String(decoding: data, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----")
             else { throw AppError(.badRequest, "--ca-cert \(caCertificate.path) is not a PEM certificate file") }
             caFile = caCertificate.path
         } else {
-            caFile = nil
+            caFile = ""
         }
-        session = URLSession(configuration: configuration)
     }
 
     /// A response.
@@ -86,60 +87,22 @@ public final class VaultHTTPClient: @unchecked Sendable {
         return request
     }
 
-    /// Sends a request and waits for the whole response.
-    /// Whether a request goes through libcurl directly: with a private CA (URLSession cannot be told one), and for large
-    /// bodies (batches), where FoundationNetworking's upload path costs about 30 ms of system CPU per megabyte on the
-    /// client (measured: 0.20 s against 0.02 s for six 0.8 MB batches), which on a shared machine slows the vault too.
-    func usesCurl(_ request: URLRequest) -> String? {
-        if let caFile { return caFile }
-        return (request.httpBody?.count ?? 0) > Self.largeBody ? "" : nil
-    }
-
-    /// Bodies above this go through libcurl directly.
-    static let largeBody = 64 << 10
-
+    /// Sends a request and waits for the whole response, on a thread outside Swift's cooperative pool (libcurl blocks
+    /// the thread it runs on).
     func send(_ request: URLRequest) async throws(AppError) -> Response {
-        if let caFile = usesCurl(request) {
-            let result: Result<Response, AppError> = await withCheckedContinuation { continuation in
-                DispatchQueue.global().async {
-                    continuation.resume(returning: CurlTransport.perform(request, caFile: caFile, timeoutSeconds: 900,
-                                                                         maxBytes: Self.maxResponseBytes))
-                }
-            }
-            return try result.get()
-        }
         let result: Result<Response, AppError> = await withCheckedContinuation { continuation in
-            session.dataTask(with: request) { data, response, error in
-                continuation.resume(returning: Self.response(data, response, error))
-            }.resume()
+            Thread.detachNewThread { [self] in
+                continuation.resume(returning: CurlTransport.perform(request, caFile: caFile, timeouts: timeouts,
+                                                                     maxBytes: Self.maxResponseBytes, pool: pool))
+            }
         }
         return try result.get()
     }
 
-    /// Sends a request from synchronous code (the auditor's verifier reads its source synchronously).
+    /// Sends a request from synchronous code (the auditor's verifier reads its source synchronously), blocking the
+    /// calling thread.
     func sendBlocking(_ request: URLRequest) throws(AppError) -> Response {
-        if let caFile = usesCurl(request) {
-            return try CurlTransport.perform(request, caFile: caFile, timeoutSeconds: 900, maxBytes: Self.maxResponseBytes).get()
-        }
-        let box = ResultBox()
-        let done = DispatchSemaphore(value: 0)
-        session.dataTask(with: request) { data, response, error in
-            box.result = Self.response(data, response, error)
-            done.signal()
-        }.resume()
-        done.wait()
-        return try (box.result ?? .failure(AppError(.unavailable, "no response"))).get()
-    }
-
-    static func response(_ data: Data?, _ response: URLResponse?, _ error: (any Error)?) -> Result<Response, AppError> {
-        if let error {
-            return .failure(AppError(.unavailable, "cannot reach the server: \(error.localizedDescription)"))
-        }
-        guard let http = response as? HTTPURLResponse else { return .failure(AppError(.unavailable, "no HTTP response")) }
-        let body = data ?? Data()
-        guard body.count <= maxResponseBytes else { return .failure(AppError(.unavailable, "the response is too large")) }
-        return .success(Response(status: http.statusCode, body: body,
-                                 contentType: http.value(forHTTPHeaderField: "Content-Type")))
+        try CurlTransport.perform(request, caFile: caFile, timeouts: timeouts, maxBytes: Self.maxResponseBytes, pool: pool).get()
     }
 
     /// The error a non-2xx response carries (RFC 9457 problem details).
@@ -221,10 +184,4 @@ public final class VaultHTTPClient: @unchecked Sendable {
         guard response.status == 200 else { throw Self.problem(response) }
         return String(decoding: response.body, as: UTF8.self)
     }
-}
-
-/// A result written by a URLSession callback and read after the semaphore.
-final class ResultBox: @unchecked Sendable {
-    // @unchecked: written once before `signal()`, read after `wait()`.
-    var result: Result<VaultHTTPClient.Response, AppError>?
 }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTPTypes
 import Primitives
 import Synchronization
 import VaultApp
@@ -17,6 +18,8 @@ final class RequestNotes: Sendable {
         /// Time spent receiving the body and in the use case (ingest, query), for the log line.
         var bodyMs: Double?
         var workMs: Double?
+        /// Whole seconds until the rate limiter has a token for the principal (429's Retry-After).
+        var retryAfter: Int?
     }
     let values = Mutex(Values())
 }
@@ -103,6 +106,11 @@ struct OuterMiddleware: RouterMiddleware {
         } else {
             response = Problem.response(AppError(.notFound, "no such route"))
         }
+        if Self.closesConnection.contains(Int(response.status.code)) {
+            // A refused request says nothing good about its client: close the connection rather than hold it open
+            // (idle keep-alive connections would otherwise fill --max-connections).
+            response.headers[.connection] = "close"
+        }
         let seconds = (ContinuousClock.now - started).seconds
         let route = spec?.pattern ?? "unmatched"
         server.metrics.finished(method: method, route: route, status: Int(response.status.code), seconds: seconds)
@@ -119,14 +127,20 @@ struct OuterMiddleware: RouterMiddleware {
         return response
     }
 
+    /// The statuses after which the server closes the connection (`Connection: close`): refusals before or instead of
+    /// any work (400, 401, 403, 404, 405, 413, 429, 431), the request timeout (408) and shutting down (503 sets it
+    /// itself).
+    static let closesConnection: Set<Int> = [400, 401, 403, 404, 405, 408, 413, 429, 431]
+
     static func response(for error: AppError, notes: RequestNotes, server: ServerContext) -> Response {
         if let rule = error.rule {
             notes.values.withLock { $0.rule = rule }
             server.metrics.refused(rule: rule)
         }
         var headers: HTTPFields = [:]
-        if error.code == .rateLimited { headers[.retryAfter] = "1" }
-        if error.code == .timeout || error.code == .tooLarge { headers[.connection] = "close" }
+        if error.code == .rateLimited {
+            headers[.retryAfter] = String(notes.values.withLock { $0.retryAfter } ?? 1)
+        }
         return Problem.response(error, extraHeaders: headers)
     }
 }
@@ -179,8 +193,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
         let principal = authenticated.principal
         let digest = authenticated.digest
         context.notes.values.withLock { $0.principal = principal.id }
-        if server.limiter.take(principal.id) != nil {
-            throw AppError(.rateLimited, "too many requests from this principal; slow down")
+        if let wait = server.limiter.take(principal.id) {
+            let seconds = RateLimiter.retryAfter(wait)
+            context.notes.values.withLock { $0.retryAfter = seconds }
+            throw AppError(.rateLimited, "too many requests from this principal; retry in \(seconds) s")
         }
         try await server.service.authorize(principal, action, route: spec.pattern)
 
@@ -224,5 +240,37 @@ enum BodyReader {
             }
         }
         return collected
+    }
+}
+
+/// Closes the connection once a response that says `Connection: close` has been written (refusals, the request
+/// timeout, shutting down), so a client that was refused cannot keep a connection, and a slot of --max-connections,
+/// idle. Hummingbird itself closes only when the request asked for it.
+final class CloseAfterResponse: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+    /// Whether the response being written asked to close.
+    var closing = false
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(let head):
+            if head.status.code >= 200 {
+                closing = head.headerFields[values: .connection].contains { $0.lowercased() == "close" }
+            }
+            context.write(data, promise: promise)
+        case .body:
+            context.write(data, promise: promise)
+        case .end:
+            guard closing else { return context.write(data, promise: promise) }
+            // Close once the last byte is handed to the socket (not before: the client must read the answer).
+            let written = context.eventLoop.makePromise(of: Void.self)
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            written.futureResult.whenComplete { result in
+                promise?.completeWith(result)
+                bound.value.close(promise: nil)
+            }
+            context.writeAndFlush(data, promise: written)
+        }
     }
 }

@@ -18,7 +18,8 @@ info:
     created and nonce). A signature created more than 300 s ago or more than 60 s ahead, a nonce seen within that
     window (also across restarts: seen nonces are journalled in the vault directory), a body that does not match its
     Content-Digest, and an unknown or revoked key are refused with 401. A request needs exactly one Host of the form
-    host[:port] (400 otherwise); a header section over 16 KiB, or a signature header over 4 KiB, is refused with 431;
+    host[:port] naming this server (its --authority names, or its own listen address and port; 400 otherwise); a
+    header section over 16 KiB, or a signature header over 4 KiB, is refused with 431;
     a JSON body with an unknown or repeated key is refused with 400. What each role (school, bureau, auditor, custodian, operator) may do comes from the vault policy's ROLES rule; a denial is 403
     citing the rule and is written to the audit log. Errors are RFC 9457 problem details with one line of text.
   license:
@@ -501,7 +502,16 @@ components:
       schema: {type: string, maxLength: 128}
   responses:
     Problem:
-      description: RFC 9457 problem details with one line of text.
+      description: >-
+        RFC 9457 problem details with one line of text. After a 400, 401, 403, 404, 405, 408, 413, 429 or 431 the
+        server closes the connection.
+      headers:
+        Connection:
+          description: close, after a refused request (and while shutting down).
+          schema: {type: string}
+        Retry-After:
+          description: With 429, the whole seconds until the principal's next request is allowed (at least 1).
+          schema: {type: integer, minimum: 1}
       content:
         application/problem+json:
           schema: {$ref: '#/components/schemas/Problem'}

@@ -26,13 +26,19 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeoutSeconds = 30
     /// Connections served at once; further connections wait in the listen backlog.
     public var maxConnections = 256
-    /// Requests per principal per minute (token bucket), and the burst above the steady rate.
+    /// Requests per principal per minute (token bucket), and the most requests a principal may send at once
+    /// (the bucket's size; see `burst`).
     public var ratePerMinute = 1200
     public var rateBurst = 120
-    /// The `host[:port]` names clients reach this vault by (`--authority`, repeatable). When set, a request whose
-    /// Host is another name is refused (400): a request signed for another vault, by a key registered in both, cannot
-    /// be replayed here. Empty: any well-formed Host.
+    /// The `host[:port]` names clients reach this vault by (`--authority`, repeatable). A request whose Host is
+    /// another name is refused (400): a request signed for another vault, by a key registered in both, cannot be
+    /// replayed here. Empty: the server's own names once it listens (`ownAuthorities(port:)`); a non-loopback
+    /// address then needs `--authority` (`validate()`).
     public var authorities: [String] = []
+
+    /// The bucket size the rate limiter uses: `rateBurst`, but never more than `ratePerMinute`, so a limit below the
+    /// default burst takes effect from the first minute (`--rate-limit 5`: the 6th request at once gets 429).
+    public var burst: Int { max(1, min(rateBurst, ratePerMinute)) }
 
     public init() {}
 
@@ -63,6 +69,18 @@ public struct ServerConfiguration: Sendable {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
+    /// The names a server without `--authority` answers to once it listens on `port`: its listen address with that
+    /// port and, on loopback, `localhost`, `127.0.0.1` and `[::1]` with that port (lower-case). On the scheme's default
+    /// port (80 for HTTP, 443 for HTTPS) each name also without the port, as clients then send it.
+    public func ownAuthorities(port: Int) -> [String] {
+        let listen = host.contains(":") ? "[\(host)]" : host
+        var hosts = [listen.lowercased()]
+        if isLoopback { hosts += ["localhost", "127.0.0.1", "[::1]"].filter { $0 != hosts[0] } }
+        var names = hosts.map { "\($0):\(port)" }
+        if port == (usesTLS ? 443 : 80) { names += hosts }
+        return names
+    }
+
     /// Whether TLS is configured.
     public var usesTLS: Bool { tlsCertificate != nil }
 
@@ -78,6 +96,13 @@ public struct ServerConfiguration: Sendable {
         }
         guard authorities.allSatisfy(RequestAuthenticator.isAuthority) else {
             throw AppError(.badRequest, "--authority takes host[:port], e.g. vault.example:8443")
+        }
+        // On loopback the server's own names are the names clients use; on another address (0.0.0.0, a LAN address
+        // behind a proxy) they usually are not, and guessing would either refuse every client or accept any name.
+        if !isLoopback && authorities.isEmpty {
+            throw AppError(.badRequest,
+                "serving \(host) needs --authority HOST[:PORT]: pass the names clients use to reach the vault "
+                    + "(requests signed for another name are refused)")
         }
         guard maxBatchBytes > 0, maxConnections > 0, ratePerMinute > 0, requestTimeoutSeconds > 0 else {
             throw AppError(.badRequest, "limits must be positive")

@@ -105,7 +105,13 @@ final class RateLimiter: Sendable {
         self.burst = Double(max(1, burst))
     }
 
-    /// Takes one token for `principal`; the seconds to wait when there is none.
+    /// The `Retry-After` value for a wait: whole seconds, rounded up, at least 1.
+    static func retryAfter(_ wait: Double) -> Int {
+        guard wait.isFinite else { return 60 }
+        return max(1, Int(min(wait, 86_400).rounded(.up)))
+    }
+
+    /// Takes one token for `principal`; the seconds until one is available when there is none.
     func take(_ principal: String, now: Double = Date().timeIntervalSince1970) -> Double? {
         buckets.withLock { all in
             var bucket = all[principal] ?? Bucket(tokens: burst, updated: now)

@@ -7,6 +7,7 @@ import NIOCore
 import NIOSSL
 import Primitives
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 import VaultAggregation
 public import VaultApp
@@ -43,6 +44,8 @@ final class ServerContext: Sendable {
     /// Request authentication, with the nonces seen within the signature window.
     let authenticator: RequestAuthenticator
     let limiter: RateLimiter
+    /// The Host names requests must carry.
+    let names: ServerNames
     let shutdown: ShutdownFlag
     let logger: Logger
     /// Where uploads are written while they arrive (inside the vault directory, so on the same disk).
@@ -58,10 +61,12 @@ final class ServerContext: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.now = now
-        limiter = RateLimiter(perMinute: configuration.ratePerMinute, burst: configuration.rateBurst)
+        limiter = RateLimiter(perMinute: configuration.ratePerMinute, burst: configuration.burst)
         // Seen nonces are journalled in the vault directory, so a request captured before a restart stays refused.
         let nonces = try NonceJournal(directory: service.vault.directory, now: now())
-        authenticator = RequestAuthenticator(nonces: nonces, authorities: configuration.authorities) { id throws(AppError) in
+        let names = ServerNames(configuration)
+        self.names = names
+        authenticator = RequestAuthenticator(nonces: nonces, acceptsAuthority: { names.accepts($0) }) { id throws(AppError) in
             try service.principal(id: id)
         }
         incoming = service.vault.directory.appendingPathComponent("incoming", isDirectory: true)
@@ -102,7 +107,8 @@ public enum VaultServer {
         router.add(middleware: AuthenticationMiddleware(server: server))
         Handlers(server: server).register(on: router)
 
-        let http1 = HTTP1Channel.Configuration(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))
+        let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [CloseAfterResponse()],
+                                               idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))
         let serverBuilder: HTTPServerBuilder
         if let certificate = configuration.tlsCertificate, let key = configuration.tlsKey {
             do {
@@ -121,7 +127,11 @@ public enum VaultServer {
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "eduvault",
                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                server.names.listening(on: port)
+                await onListening(port)
+            },
             logger: logger)
         return app
     }
@@ -147,8 +157,23 @@ public enum VaultServer {
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         } catch {
-            throw AppError(.unavailable, "the server stopped: \(error)")
+            throw listenError(error, configuration) ?? AppError(.unavailable, "the server stopped: \(error)")
         }
+    }
+
+    /// One line for a failure to listen (the port is taken, a privileged port, an address not on this machine); nil
+    /// for any other error.
+    static func listenError(_ error: any Error, _ configuration: ServerConfiguration) -> AppError? {
+        guard let io = error as? IOError else { return nil }
+        let reason: String
+        switch io.errnoCode {
+        case EADDRINUSE: reason = "the address is already in use"
+        case EACCES: reason = "permission denied (ports below 1024 need privileges)"
+        case EADDRNOTAVAIL: reason = "the address is not one of this machine's"
+        default: return nil
+        }
+        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        return AppError(.unavailable, "cannot listen on \(host):\(configuration.port): \(reason)")
     }
 
     /// Runs the service in this process on `configuration`'s address (port 0: a free port) while `body` runs with the
@@ -167,11 +192,19 @@ public enum VaultServer {
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         return try await withThrowingTaskGroup(of: T?.self) { tasks in
             tasks.addTask {
-                try await group.run()
+                do { try await group.run() } catch {
+                    continuation.finish()
+                    throw listenError(error, configuration) ?? error
+                }
                 return nil
             }
             var port = 0
             for await bound in ports { port = bound }
+            guard port != 0 else {
+                // The server stopped before listening: its error (e.g. the port is taken) is the one to report.
+                try await tasks.waitForAll()
+                throw AppError(.unavailable, "the server stopped before it listened")
+            }
             do {
                 let result = try await body(port)
                 await group.triggerGracefulShutdown()
@@ -192,6 +225,36 @@ public enum VaultServer {
             handler.logLevel = .info
             return handler
         }
+    }
+}
+
+/// The Host names the server answers to: `--authority`'s, or else its own (`ServerConfiguration.ownAuthorities`),
+/// known once it listens when the port is 0. Until then no name is accepted.
+final class ServerNames: Sendable {
+    let configuration: ServerConfiguration
+    let names: Mutex<Set<String>>
+
+    init(_ configuration: ServerConfiguration) {
+        self.configuration = configuration
+        if !configuration.authorities.isEmpty {
+            names = Mutex(Set(configuration.authorities.map { $0.lowercased() }))
+        } else if configuration.port != 0 {
+            names = Mutex(Set(configuration.ownAuthorities(port: configuration.port)))
+        } else {
+            names = Mutex([])
+        }
+    }
+
+    /// The server is listening on `port`: without `--authority` its own names now carry that port.
+    func listening(on port: Int) {
+        guard configuration.authorities.isEmpty, port != 0 else { return }
+        names.withLock { $0 = Set(configuration.ownAuthorities(port: port)) }
+    }
+
+    /// Whether a request's Host (already checked well-formed) names this server, compared case-insensitively.
+    func accepts(_ authority: String) -> Bool {
+        let name = authority.lowercased()
+        return names.withLock { $0.contains(name) }
     }
 }
 

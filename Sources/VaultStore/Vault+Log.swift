@@ -149,25 +149,90 @@ extension Vault {
 
     /// Stores a witness's cosignature line for the checkpoint of `size` (after checking it verifies).
     public func addCosignature(size: Int64, witness: CosignerVerifierKey, line: String) throws(StoreError) {
+        let refused = StoreError(.invalidRelease, "the cosignature does not verify for the checkpoint of size \(size)")
         do {
             try pool.write { db in
                 // The line parses as one more signature line of the checkpoint's note.
                 guard
                     let note = try String.fetchOne(
                         db, sql: "SELECT note FROM checkpoints WHERE size = ?", arguments: [size]),
-                    !line.contains("\n"), let parsed = try? SignedNote(parsing: note + line + "\n"),
-                    let checkpoint = try? Checkpoint(parsing: parsed.text),
-                    let signature = parsed.signature(name: witness.name, keyHash: witness.keyHash),
-                    Cosignature.verify(signature, checkpoint: checkpoint, witnessKey: witness).valid
-                else {
-                    throw StoreError(
-                        .invalidRelease, "the cosignature does not verify for the checkpoint of size \(size)")
-                }
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO cosignatures (size, witness, line) VALUES (?, ?, ?)",
-                    arguments: [size, witness.name, line])
+                    !line.contains("\n"), let parsed = try? SignedNote(parsing: note + line + "\n")
+                else { throw refused }
+                _ = try Self.storeCosignatures(db, from: parsed, witness: witness, refused: refused)
             }
         } catch { throw StoreError.wrap(error) }
+    }
+
+    /// Stores the cosignatures a witness handed over as a cosigned checkpoint (what `audit cosign --out` writes: the
+    /// vault's signed checkpoint with the witness's line added).
+    ///
+    /// The checkpoint must be one this vault signed (its text byte for byte, at its size). With `witness`, its
+    /// cosignature must verify and only it is stored (replacing an earlier one of that witness). Without, every line
+    /// the vault's note lacks is stored if it is a well-formed tlog-cosignature (72 bytes: a timestamp ≤ 2^63 − 1 and
+    /// an Ed25519 signature); it cannot be verified here, bureaus verify it with the witness keys they trust, and it
+    /// does not replace a line already stored for that witness name.
+    ///
+    /// - Returns: the checkpoint's size and the names of the witnesses stored.
+    /// - Throws: `.invalidRelease` with one line for a note that does not parse, a checkpoint this vault did not sign,
+    ///   no cosignature, a malformed or unverifiable one.
+    public func addCosignatures(note text: String, witness: CosignerVerifierKey?) throws(StoreError) -> (size: Int64, witnesses: [String]) {
+        guard let note = try? SignedNote(parsing: text), let checkpoint = try? Checkpoint(parsing: note.text) else {
+            throw StoreError(.invalidRelease, "not a cosigned checkpoint (a C2SP signed note, as `audit cosign --out` writes)")
+        }
+        do {
+            return try pool.write { db in
+                guard let stored = try String.fetchOne(
+                          db, sql: "SELECT note FROM checkpoints WHERE size = ?", arguments: [checkpoint.size]),
+                      let vaultNote = try? SignedNote(parsing: stored), Array(vaultNote.text.utf8) == Array(note.text.utf8)
+                else {
+                    throw StoreError(.invalidRelease, "the checkpoint of size \(checkpoint.size) is not one this vault signed")
+                }
+                let refused = StoreError(.invalidRelease, "the cosignature does not verify for the checkpoint of size \(checkpoint.size)")
+                let names = try Self.storeCosignatures(db, from: note, witness: witness, except: vaultNote, refused: refused)
+                return (checkpoint.size, names)
+            }
+        } catch { throw StoreError.wrap(error) }
+    }
+
+    /// The one path that writes cosignatures: `witness`'s verified line of `note`, or (without a key) every
+    /// well-formed cosignature line of `note` not in `except`.
+    static func storeCosignatures(
+        _ db: Database, from note: SignedNote, witness: CosignerVerifierKey?, except vaultNote: SignedNote? = nil,
+        refused: StoreError
+    ) throws -> [String] {
+        guard let checkpoint = try? Checkpoint(parsing: note.text) else { throw refused }
+        if let witness {
+            guard let signature = note.signature(name: witness.name, keyHash: witness.keyHash),
+                  Cosignature.verify(signature, checkpoint: checkpoint, witnessKey: witness).valid
+            else { throw refused }
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO cosignatures (size, witness, line) VALUES (?, ?, ?)",
+                arguments: [checkpoint.size, witness.name, signature.line])
+            return [witness.name]
+        }
+        let added = note.signatures.filter { signature in
+            vaultNote?.signature(name: signature.name, keyHash: signature.keyHash) == nil
+        }
+        guard !added.isEmpty else {
+            throw StoreError(.invalidRelease, "the note carries no cosignature besides the vault's own signature")
+        }
+        for signature in added {
+            let timestamp = signature.signature.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            guard signature.signature.count == 72, timestamp <= UInt64(Int64.max) else {
+                throw StoreError(.invalidRelease, "the signature of \(signature.name) is not a tlog-cosignature (8-byte time, Ed25519)")
+            }
+            let exists = try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM cosignatures WHERE size = ? AND witness = ?",
+                arguments: [checkpoint.size, signature.name]) ?? false
+            guard !exists else {
+                throw StoreError(.invalidRelease,
+                    "a cosignature of \(signature.name) is already stored for size \(checkpoint.size); give --witness to replace it with one verified")
+            }
+            try db.execute(
+                sql: "INSERT INTO cosignatures (size, witness, line) VALUES (?, ?, ?)",
+                arguments: [checkpoint.size, signature.name, signature.line])
+        }
+        return added.map(\.name)
     }
 }
 

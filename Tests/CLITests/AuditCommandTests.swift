@@ -92,6 +92,88 @@ struct AuditCommandTests {
         expectCleanFailure(both, mentioning: "witness-b.example")
     }
 
+    @Test("cosign --out hands the operator a cosigned checkpoint; cosign --vault --add stores it (verified with --witness, or unverified); garbage and another vault's checkpoint are refused")
+    func cosignAdd() throws {
+        let f = try DisclosureCommandTests.smallVault()
+        defer { f.remove() }
+        let key = try Self.logKey(f)
+        #expect(try CLI.eduvault(["query", "--vault", f.vault, "--by", "school", "--out", f.path("r.json")]).status == 0)
+        // A second vault with a history of its own, for a checkpoint this vault never signed.
+        let twin = f.dir.appendingPathComponent("twin")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: f.vault), to: twin)
+        #expect(try CLI.eduvault(["query", "--vault", twin.path, "--by", "subject", "--out", f.path("t.json")]).status == 0)
+        #expect(try verify(try export(f, "e"), key: key, state: f.path("a.state")).status == 0)
+        #expect(try verify(try export(f, "et", vault: twin.path), key: key, state: f.path("t.state")).status == 0)
+        for name in ["a", "b"] {
+            #expect(try CLI.eduvault(["audit", "keygen", "--name", "witness-\(name).example", "--out", f.path("w\(name).key")]).status == 0)
+            let out = try CLI.eduvault(["audit", "cosign", "--state", f.path("a.state"), "--identity", f.path("w\(name).key"),
+                                        "--out", f.path("\(name).cosigned")])
+            #expect(out.status == 0, "\(out.stderr)")
+        }
+        // Witness a's with its key (verified); witness b's without (stored as a well-formed cosignature).
+        let verified = try CLI.eduvault(["audit", "cosign", "--vault", f.vault, "--add", f.path("a.cosigned"), "--witness",
+                                         f.path("wa.key.pub")])
+        #expect(verified.status == 0 && verified.stdout.contains("witness-a.example") && verified.stdout.contains("(verified)"),
+                "\(verified.stdout)\(verified.stderr)")
+        let unverified = try CLI.eduvault(["audit", "cosign", "--vault", f.vault, "--add", f.path("b.cosigned")])
+        #expect(unverified.status == 0 && unverified.stdout.contains("not verified"), "\(unverified.stdout)\(unverified.stderr)")
+        // Both are served with the checkpoint, and a bureau requiring both finds them valid.
+        let checkpoint = try CLI.eduvault(["vault", "checkpoint", "--vault", f.vault])
+        try Data(checkpoint.stdout.utf8).write(to: URL(fileURLWithPath: f.path("cp")))
+        let both = try CLI.eduvault(["release", "decrypt", "--private-key", CLI.key("eduvault-1024", "private"), "--insecure-test-key",
+                                     "--checkpoint", f.path("cp"), "--log-key", key, "--witness", f.path("wa.key.pub"),
+                                     "--witness", f.path("wb.key.pub"), "--require-cosignatures", "2", f.path("r.json")])
+        #expect(both.status == 0, "\(both.stderr)")
+        // Refused with one line: a witness key that did not sign it, garbage, a cosigned checkpoint of another vault's
+        // history, a note without a cosignature, and a line whose signature is not a cosignature's 72 bytes.
+        expectCleanFailure(try CLI.eduvault(["audit", "cosign", "--vault", f.vault, "--add", f.path("b.cosigned"), "--witness",
+                                             f.path("wa.key.pub")]), mentioning: "does not verify")
+        try Data("hello\n".utf8).write(to: URL(fileURLWithPath: f.path("garbage")))
+        expectCleanFailure(try CLI.eduvault(["audit", "cosign", "--vault", f.vault, "--add", f.path("garbage")]),
+                           mentioning: "not a cosigned checkpoint")
+        #expect(try CLI.eduvault(["audit", "cosign", "--state", f.path("t.state"), "--identity", f.path("wa.key"), "--out",
+                                  f.path("twin.cosigned")]).status == 0)
+        expectCleanFailure(try CLI.eduvault(["audit", "cosign", "--vault", f.vault, "--add", f.path("twin.cosigned")]),
+                           mentioning: "not one this vault signed")
+        let cosigned = try String(contentsOfFile: f.path("a.cosigned"), encoding: .utf8)
+        let lines = cosigned.split(separator: "\n", omittingEmptySubsequences: false)
+        // The vault's note alone (its text, the blank line, the vault's signature): nothing to add.
+        let vaultOnly = lines.prefix(while: { !$0.hasPrefix("\u{2014} witness-") }).joined(separator: "\n") + "\n"
+        try Data(vaultOnly.utf8).write(to: URL(fileURLWithPath: f.path("bare")))
+        expectCleanFailure(try CLI.eduvault(["audit", "cosign", "--vault", f.vault, "--add", f.path("bare")]),
+                           mentioning: "no cosignature")
+        // A 64-byte note signature under a witness name is not a cosignature.
+        let witnessLine = try #require(lines.first { $0.hasPrefix("\u{2014} witness-a.example ") })
+        let encoded = String(witnessLine.split(separator: " ")[2])
+        let bytes = try #require(Data(base64Encoded: encoded))
+        let short = "\u{2014} witness-c.example " + Data(bytes.prefix(4) + bytes.suffix(64)).base64EncodedString()
+        try Data((vaultOnly + short + "\n").utf8).write(to: URL(fileURLWithPath: f.path("short")))
+        expectCleanFailure(try CLI.eduvault(["audit", "cosign", "--vault", f.vault, "--add", f.path("short")]),
+                           mentioning: "not a tlog-cosignature")
+        // --add goes with --vault only.
+        expectCleanFailure(try CLI.eduvault(["audit", "cosign", "--add", f.path("a.cosigned"), "--out", f.path("x")]),
+                           mentioning: "--add")
+        // The help texts show no stray backslashes, and cosign's names --add.
+        for command in ["export", "verify", "report", "cosign"] {
+            let help = try CLI.eduvault(["audit", command, "--help"])
+            #expect(!help.stdout.contains("\\"), "audit \(command) --help:\n\(help.stdout)")
+        }
+        #expect(try CLI.eduvault(["audit", "cosign", "--help"]).stdout.contains("--add <add>"))
+    }
+
+    @Test("--records must name what is verified: with --vault that vault directory (else one line), with --export a directory")
+    func recordsArgument() throws {
+        let f = try DisclosureCommandTests.smallVault()
+        defer { f.remove() }
+        let key = try Self.logKey(f)
+        let ok = try CLI.eduvault(["audit", "verify", "--vault", f.vault, "--log-key", key, "--records", f.vault + "/"])
+        #expect(ok.status == 0 && ok.stdout.contains("stored records"), "\(ok.stdout)\(ok.stderr)")
+        expectCleanFailure(try CLI.eduvault(["audit", "verify", "--vault", f.vault, "--log-key", key, "--records", "/nonexistent"]),
+                           mentioning: "--records takes that vault directory")
+        expectCleanFailure(try CLI.eduvault(["audit", "verify", "--vault", f.vault, "--log-key", key, "--with-records"]),
+                           mentioning: "--with-records goes with --server")
+    }
+
     @Test("purge deletes old records and logs it; the log, leaves and record roots still verify")
     func purge() throws {
         let f = try DisclosureCommandTests.smallVault()

@@ -11,6 +11,7 @@ import Testing
 import VaultAggregation
 import VaultApp
 import VaultAudit
+@testable import VaultClient
 @testable import VaultHTTP
 import VaultStore
 
@@ -200,6 +201,48 @@ struct HardeningTests {
         #expect(query.by == ["subject"] && query.filters == ["sex": "F"] && query.contrast == "region")
         #expect(try ServiceRequest.query(try ServiceRequest.encode(query)) == query)
         #expect(try ServiceRequest.query(Array(#"{"by":["subject"]}"#.utf8)).filters.isEmpty)
+    }
+
+    // MARK: - A server that does not answer
+
+    @Test("The client waits for a server that accepts but never answers in poll(2), not a busy loop, and gives up with one line")
+    func clientStalledServer() async throws {
+        let fixture = try ServiceFixture.make()
+        defer { fixture.remove() }
+        // A listening socket nobody accepts from: the kernel completes the handshake and nothing ever answers, as when
+        // every --max-connections slot is taken.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        try #require(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let client = try VaultHTTPClient(server: "http://127.0.0.1:\(port)", identity: try fixture.identity("operator"),
+                                         caCertificate: nil, timeouts: .init(connectSeconds: 2, stalledSeconds: 2, totalSeconds: 20))
+        let request = try client.request("GET", "/v1/status")
+        // On a thread of its own, so its CPU time is the client's alone.
+        let (outcome, seconds, cpu) = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                func cpuSeconds() -> Double {
+                    var usage = rusage()
+                    getrusage(__rusage_who_t(1), &usage)  // RUSAGE_THREAD (Linux), which Glibc does not export
+                    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+                        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+                }
+                let (started, cpuBefore) = (Date(), cpuSeconds())
+                let result = Result { () throws(AppError) in try client.sendBlocking(request) }
+                continuation.resume(returning: (result, Date().timeIntervalSince(started), cpuSeconds() - cpuBefore))
+            }
+        }
+        guard case .failure(let error) = outcome else { Issue.record("a silent server answered?"); return }
+        #expect(error.message == "the server accepted the connection but sent nothing for 2 s (overloaded?); try again later")
+        #expect(seconds > 1.5 && seconds < 15, "\(seconds) s")
+        #expect(cpu < 0.5, "the client used \(cpu) s of CPU while waiting \(seconds) s")
     }
 
     // MARK: - A hostile server's answers (the client's readers)

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import VaultApp
 
 /// A running `eduvault serve` process on an ephemeral loopback port.
 final class LiveServer: @unchecked Sendable {
@@ -105,6 +106,20 @@ struct LiveTests {
         let verified = try Tool.eduvault(["audit", "verify", "--server", s, "--identity", f.path("auditor.key"), "--log-key",
                                           try Self.logKey(f), "--with-records", "--state", f.path("auditor.state")])
         #expect(verified.status == 0 && verified.stdout.contains("verdict: pass"), "\(verified.stdout)\(verified.stderr)")
+        // --records with --server: the server's URL means "fetch and re-derive the records" (as --with-records);
+        // anything else (a path, another URL) is refused with one line instead of being ignored.
+        let viaRecords = try Tool.eduvault(["audit", "verify", "--server", s, "--identity", f.path("auditor.key"), "--log-key",
+                                            try Self.logKey(f), "--records", s + "/"])
+        #expect(viaRecords.status == 0 && viaRecords.stdout.contains("ok   stored records"), "\(viaRecords.stdout)\(viaRecords.stderr)")
+        let without = try Tool.eduvault(["audit", "verify", "--server", s, "--identity", f.path("auditor.key"), "--log-key",
+                                         try Self.logKey(f)])
+        #expect(without.status == 0 && !without.stdout.contains("stored records"), "\(without.stdout)")
+        for other in ["/nonexistent", f.path("e"), "https://elsewhere.example:8443"] {
+            let refused = try Tool.eduvault(["audit", "verify", "--server", s, "--identity", f.path("auditor.key"),
+                                             "--log-key", try Self.logKey(f), "--records", other])
+            #expect(refused.status != 0 && refused.stderr.contains("--records takes the server's URL"), "\(other): \(refused.stderr)")
+            #expect(refused.stderr.split(separator: "\n").count == 1 && refused.stdout.isEmpty, "\(refused.stderr)")
+        }
         // Unsigned public routes.
         let metrics = try String(contentsOf: URL(string: s + "/metrics")!, encoding: .utf8)
         #expect(metrics.contains("eduvault_records_ingested_total 30"), "\(metrics)")
@@ -176,6 +191,64 @@ struct LiveTests {
         #expect(server.stop() == 0)
         let refused = try Tool.eduvault(["serve", "--vault", f.vault.path, "--listen", "0.0.0.0:0"])
         #expect(refused.status != 0 && refused.stderr.contains("without TLS"), "\(refused.stderr)")
+    }
+
+    @Test("Without --authority a request is bound to its server: one signed for vault 1's server, replayed to vault 2's (same key), is 400")
+    func requestsBoundToTheirServer() throws {
+        let f = try ServiceFixture.make()
+        defer { f.remove() }
+        // A second vault of its own, with the same operator key registered.
+        let other = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: other) }
+        let vault2 = other.appendingPathComponent("vault")
+        try Tool.must(["vault", "init", "--vault", vault2.path, "--public-key",
+                       Tool.root.appendingPathComponent("Keys/test/eduvault-1024/public.json").path, "--insecure-test-key"])
+        try Tool.must(["member", "add", "--vault", vault2.path, "--role", "operator", "--name", "operator", "--public-key",
+                       f.path("operator.key.pub")])
+        let one = try LiveServer(vault: f.vault)
+        let two = try LiveServer(vault: vault2)
+        let identity = try f.identity("operator")
+        /// A signed `GET /v1/status` for `signedFor`'s address (Host included), sent to `port`; the status line.
+        func status(signedFor: String, host: String, port: Int) throws -> String {
+            let signed = try HTTPMessageSignature.sign(method: "GET", targetURI: "http://\(signedFor)/v1/status", body: [],
+                                                       keyID: identity.keyID, key: identity.key)
+            let request = "GET /v1/status HTTP/1.1\r\nHost: \(host)\r\nContent-Digest: \(signed.contentDigest)\r\n"
+                + "Signature-Input: \(signed.signatureInput)\r\nSignature: \(signed.signature)\r\nConnection: close\r\n\r\n"
+            let answer = try SlowClientTests.exchange(port: port, request, wait: 60).answer
+            return answer.split(separator: "\r\n").first.map(String.init) ?? ""
+        }
+        // Captured on server 1 and replayed byte for byte to server 2.
+        #expect(try status(signedFor: "127.0.0.1:\(one.port)", host: "127.0.0.1:\(one.port)", port: two.port) == "HTTP/1.1 400 Bad Request")
+        // What server 2's own names look like: the bound port with 127.0.0.1, localhost and [::1].
+        for name in ["127.0.0.1:\(two.port)", "localhost:\(two.port)", "[::1]:\(two.port)"] {
+            #expect(try status(signedFor: name, host: name, port: two.port) == "HTTP/1.1 200 OK", "\(name)")
+        }
+        // A name without the port, or another port, is not server 2's.
+        for name in ["localhost", "127.0.0.1:\(two.port == 65535 ? 1 : two.port + 1)"] {
+            #expect(try status(signedFor: name, host: name, port: two.port) == "HTTP/1.1 400 Bad Request", "\(name)")
+        }
+        // The client, which signs for the URL it is given, works against both.
+        for server in [one, two] {
+            let result = try Tool.eduvault(["vault", "status", "--server", server.url, "--identity", f.path("operator.key")])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        // A non-loopback address without --authority does not start.
+        let refused = try Tool.eduvault(["serve", "--vault", f.vault.path, "--listen", "0.0.0.0:0", "--insecure-plain-http"])
+        #expect(refused.status != 0 && refused.stderr.contains("--authority"), "\(refused.stderr)")
+        #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+        #expect(one.stop() == 0 && two.stop() == 0)
+    }
+
+    @Test("serve on a port in use: one line, 'cannot listen on 127.0.0.1:PORT: the address is already in use', non-zero exit")
+    func portInUse() throws {
+        let f = try ServiceFixture.make()
+        defer { f.remove() }
+        let first = try LiveServer(vault: f.vault)
+        let second = try Tool.eduvault(["serve", "--vault", f.vault.path, "--listen", "127.0.0.1:\(first.port)"])
+        #expect(second.status != 0)
+        #expect(second.stderr == "Error: cannot listen on 127.0.0.1:\(first.port): the address is already in use\n",
+                "\(second.stderr)")
+        #expect(first.stop() == 0)
     }
 
     @Test("SIGKILL during an upload: the batch is wholly stored or wholly absent, the vault checks clean, and re-uploading works")

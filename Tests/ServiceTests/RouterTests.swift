@@ -84,6 +84,9 @@ struct RouterTests {
         var configuration = ServerConfiguration()
         configuration.port = 0
         configuration.maxBatchBytes = 256 << 10
+        // The router test client sends `Host: localhost`. Without --authority a server answers to its own names with
+        // the port it listens on, which a router test never does (tests on a real socket set this back to []).
+        configuration.authorities = ["localhost"]
         return configuration
     }
 
@@ -266,6 +269,32 @@ struct RouterTests {
             let headers = try Self.headers(try fixture.identity("auditor"), .get, "/v1/status", body: [])
             try await client.execute(uri: "/v1/status", method: .get, headers: headers) { #expect($0.status.code == 200) }
         }
+    }
+
+    @Test("--rate-limit 5: the burst is the rate (not 120), so the 6th request at once is 429 with Retry-After ≈ 12 s")
+    func rateLimitBelowBurst() async throws {
+        let fixture = try ServiceFixture.make()
+        defer { fixture.remove() }
+        var configuration = Self.configuration()
+        configuration.ratePerMinute = 5
+        #expect(configuration.burst == 5)
+        let app = try VaultServer.application(service: try fixture.service(), configuration: configuration)
+        try await app.test(.router) { client in
+            var statuses: [Int] = []
+            var retryAfter: [String] = []
+            for _ in 0..<7 {
+                let headers = try Self.headers(try fixture.identity("operator"), .get, "/v1/status", body: [])
+                try await client.execute(uri: "/v1/status", method: .get, headers: headers) { response in
+                    statuses.append(Int(response.status.code))
+                    retryAfter.append(response.headers[.retryAfter] ?? "-")
+                }
+            }
+            #expect(statuses == [200, 200, 200, 200, 200, 429, 429], "\(statuses)")
+            // One token every 12 s: the wait is (1 - tokens) × 12 s, rounded up, so 11 or 12 right after the burst.
+            let waits = retryAfter.suffix(2).compactMap(Int.init)
+            #expect(waits.count == 2 && waits.allSatisfy { (11...12).contains($0) }, "\(retryAfter)")
+        }
+        #expect(RateLimiter.retryAfter(0.0001) == 1 && RateLimiter.retryAfter(2.01) == 3 && RateLimiter.retryAfter(3) == 3)
     }
 
     @Test("Fail closed: when the audit entry cannot be written the upload gets 503 and nothing of the batch is stored")

@@ -185,7 +185,7 @@ struct ShareTests {
         #expect(try service.vault.releaseShares(releaseID: f.releaseA).count == 2)
         // The log with its new entries still verifies, and the verifier checks them.
         let logKey = try #require(service.vault.descriptor.logKey)
-        let verified = try Tool.eduvault(["audit", "verify", "--vault", f.vault.path, "--log-key", logKey, "--with-records"])
+        let verified = try Tool.eduvault(["audit", "verify", "--vault", f.vault.path, "--log-key", logKey, "--records", f.vault.path])
         #expect(verified.status == 0 && verified.stdout.contains("verdict: pass")
                 && verified.stdout.contains("release shares: 2 partial decryption(s)"), "\(verified.stdout)\(verified.stderr)")
         try Tool.must(["vault", "check", "--vault", f.vault.path])

@@ -110,6 +110,67 @@ struct SlowClientTests {
         return String(decoding: received, as: UTF8.self).split(separator: "\r\n").first.map(String.init) ?? ""
     }
 
+    /// Sends `request` on a new connection and reads until the server closes it, or until `grace` seconds after the
+    /// whole response (header and `Content-Length` body) arrived, or `wait` seconds in all (a busy machine may take
+    /// a while to answer): what it answered, and whether it closed the connection.
+    static func exchange(port: Int, _ request: String, wait: Double, grace: Double = 3) throws -> (answer: String, closed: Bool) {
+        let connection = try RawConnection(port: port)
+        guard connection.send(Array(request.utf8)) else { return ("", true) }
+        var received: [UInt8] = []
+        let deadline = Date().addingTimeInterval(wait)
+        var complete: Date?
+        while Date() < deadline, complete.map({ Date().timeIntervalSince($0) < grace }) ?? true {
+            guard let more = connection.poll() else {
+                return (String(decoding: received, as: UTF8.self), true)
+            }
+            received += more
+            if more.isEmpty { Thread.sleep(forTimeInterval: 0.01) }
+            let text = String(decoding: received, as: UTF8.self)
+            if complete == nil, let end = text.range(of: "\r\n\r\n") {
+                let length = text[..<end.lowerBound].split(separator: "\r\n")
+                    .first { $0.lowercased().hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                if text[end.upperBound...].utf8.count >= length { complete = Date() }
+            }
+        }
+        return (String(decoding: received, as: UTF8.self), false)
+    }
+
+    @Test("Refused requests (400, 401, 404, 405) say Connection: close and the server closes them; a good one stays open")
+    func refusalsClose() async throws {
+        let fixture = try ServiceFixture.make()
+        defer { fixture.remove() }
+        var configuration = RouterTests.configuration()
+        configuration.authorities = []
+        let identity = try fixture.identity("operator")
+        let outcomes = try await VaultServer.withServer(service: try fixture.service(), configuration: configuration) { port in
+            let signed = try HTTPMessageSignature.sign(method: "GET", targetURI: "http://vault.example/v1/status", body: [],
+                                                       keyID: identity.keyID, key: identity.key)
+            let requests = [
+                "GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n",
+                "GET /v1/status HTTP/1.1\r\nHost: vault.example\r\nContent-Digest: \(signed.contentDigest)\r\n"
+                    + "Signature-Input: \(signed.signatureInput)\r\nSignature: \(signed.signature)\r\n\r\n",
+                "GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n",
+                "DELETE /v1/status HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n",
+                "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n",
+            ]
+            // Off the cooperative pool, which the server's handlers need.
+            return try await withCheckedThrowingContinuation { continuation in
+                Thread.detachNewThread {
+                    continuation.resume(with: Result { try requests.map { try Self.exchange(port: port, $0, wait: 60) } })
+                }
+            }
+        }
+        let expected = ["HTTP/1.1 401", "HTTP/1.1 400", "HTTP/1.1 404", "HTTP/1.1 405"]
+        for (outcome, status) in zip(outcomes.prefix(4), expected) {
+            #expect(outcome.answer.hasPrefix(status), "\(status): \(outcome.answer.prefix(80))")
+            #expect(outcome.answer.lowercased().contains("connection: close"), "\(status): \(outcome.answer.prefix(300))")
+            #expect(outcome.closed, "\(status): the server kept the connection of a refused request open")
+        }
+        let good = try #require(outcomes.last)
+        #expect(good.answer.hasPrefix("HTTP/1.1 200") && !good.closed, "\(good)")
+    }
+
     @Test("A client trickling its header bytes is disconnected at the idle timeout; another client is answered meanwhile")
     func slowHeaders() async throws {
         let fixture = try ServiceFixture.make()
@@ -132,6 +193,7 @@ struct SlowClientTests {
         defer { fixture.remove() }
         var configuration = RouterTests.configuration()
         configuration.requestTimeoutSeconds = 1
+        configuration.authorities = []
         let identity = try fixture.identity("bureau")
         let outcome = try await VaultServer.withServer(service: try fixture.service(), configuration: configuration) { port in
             let body = Array(#"{"by":["subject"]}"#.utf8) + [UInt8](repeating: UInt8(ascii: " "), count: 300)
