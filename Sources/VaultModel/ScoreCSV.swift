@@ -146,9 +146,12 @@ public final class ScoreCSV {
         guard !studentID.isEmpty else {
             throw fail(.emptyStudentID, "column 'student_id' is empty", column: idIndex)
         }
-        // An id with a control character (NUL, a line break inside quotes, an escape) is almost surely a damaged
-        // export, and would make two spellings of one student two pseudonyms. The id itself is never printed.
-        guard studentID.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F && !(0x80...0x9F).contains($0.value) })
+        // An id with a control character (NUL, an escape, DEL) is almost surely a damaged export, and would make two
+        // spellings of one student two pseudonyms. Tab and line breaks inside quotes are legal CSV and stay. The id
+        // itself is never printed.
+        guard studentID.unicodeScalars.allSatisfy({
+            ($0.value >= 0x20 || [0x09, 0x0A, 0x0D].contains($0.value)) && $0.value != 0x7F && !(0x80...0x9F).contains($0.value)
+        })
         else {
             throw fail(.emptyStudentID, "column 'student_id' holds a control character (a damaged export?)", column: idIndex)
         }
