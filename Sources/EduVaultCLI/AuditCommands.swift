@@ -75,15 +75,7 @@ struct AuditInputOptions: ParsableArguments {
     @Option(help: "With --server: trust this PEM certificate.") var caCert: String?
     @Flag(help: "With --server: also fetch every batch's stored records and re-derive their roots.") var withRecords = false
 
-    func pinnedKey() throws -> NoteVerifierKey {
-        var text = logKey
-        if FileManager.default.fileExists(atPath: logKey) {
-            text = String(decoding: try Files.read(logKey, what: "log key", limit: 4096), as: UTF8.self)
-        }
-        do { return try NoteVerifierKey(encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)) } catch {
-            throw CLIError("--log-key is not a signed-note verifier key (name+hash+base64)")
-        }
-    }
+    func pinnedKey() throws -> NoteVerifierKey { try PinnedLogKey.parse(logKey) }
 
     func loadState() throws -> AuditorState? {
         guard let state, FileManager.default.fileExists(atPath: state) else { return nil }

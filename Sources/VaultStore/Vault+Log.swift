@@ -288,8 +288,4 @@ extension Vault {
         }
     }
 
-    /// The vault's pinned log key, as the descriptor publishes it.
-    public var logVerifierKey: NoteVerifierKey? {
-        descriptor.logKey.flatMap { try? NoteVerifierKey(encoded: $0) }
-    }
 }
